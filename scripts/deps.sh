@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what nodeproc needs to build and test, by Debian package name. Idempotent: it only
+# calls apt-get when a package is missing. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git python3 ca-certificates openssl
+  libabsl-dev prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev rapidjson-dev
+  libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+  prometheus python3-psutil
+)
+if [ "${NODEPROC_DEPS_EXTRA:-}" != "" ]; then
+  # shellcheck disable=SC2206
+  PACKAGES+=(${NODEPROC_DEPS_EXTRA})
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
