@@ -1,0 +1,67 @@
+#pragma once
+// The agent's validated configuration, built from flags (and env) once at start.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "agent/flags.h"
+
+namespace nodeproc {
+
+struct AgentConfig {
+  std::string proc_root = "/proc";
+  std::string listen_address;
+  std::string snapshot_dir;
+  absl::Duration snapshot_interval = absl::Seconds(300);
+  int snapshot_keep_files = 288;
+  absl::Duration snapshot_max_age = absl::Hours(168);
+  std::string machine_id;
+
+  bool anonymize = false;
+  std::string anonymize_key;  // the key file's content
+  bool scrub_secrets = true;
+  std::vector<std::string> scrub_patterns;
+
+  std::string kubelet_url;
+  std::string kubelet_token_file;
+  std::string kubelet_ca_file;
+  bool kubelet_insecure_skip_verify = false;
+  std::string kubelet_tls_server_name;
+  absl::Duration kubelet_cache_validity = absl::Seconds(10);
+  absl::Duration kubelet_timeout = absl::Seconds(5);
+  bool kubelet_fetch_pods = true;
+  std::string kubelet_fixture_dir;
+
+  std::vector<std::string> container_include;
+  std::vector<std::string> container_exclude;
+  bool exclude_pause_containers = true;
+
+  absl::Duration cpu_sample_interval = absl::Seconds(5);
+  absl::Duration scan_min_interval = absl::Seconds(2);
+  bool process_metrics_per_pid = false;
+  int max_process_series = 2000;
+
+  std::string format = "table";
+  absl::Duration snapshot_wait = absl::Seconds(1);
+
+  std::string web_tls_cert_file;
+  std::string web_tls_key_file;
+  std::string web_basic_auth_user;
+  std::string web_basic_auth_password;
+  std::string web_bearer_token;
+
+  bool kubelet_enabled() const { return !kubelet_url.empty() || !kubelet_fixture_dir.empty(); }
+};
+
+// Reads the parsed flags, checks them and the files they name. Errors are one clear line.
+absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated);
+
+// "288", "72h", "288,72h" -> files to keep and maximum age (0 / infinite when not given).
+absl::Status ParseRetention(std::string_view text, int* keep_files, absl::Duration* max_age);
+
+// --machine-id, else $NODE_NAME, else <etc>/machine-id, else the hostname.
+std::string ResolveMachineId(const std::string& flag_value, const std::string& etc_dir = "/etc");
+
+}  // namespace nodeproc
