@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git python3 ca-certificates openssl
   libabsl-dev prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev rapidjson-dev
   libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-  prometheus python3-psutil
+  prometheus python3-psutil prometheus-process-exporter prometheus-node-exporter hyperfine
 )
 if [ "${NODEPROC_DEPS_EXTRA:-}" != "" ]; then
   # shellcheck disable=SC2206

@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Renders bench/compare.sh's raw results (KEY<TAB>VALUE lines) as a Markdown report.
+
+  compare_report.py RAW.tsv QUICK SCRAPES
+"""
+import datetime
+import os
+import platform
+import re
+import sys
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = "%.1f GiB" % (kb / 1048576)
+    except (OSError, ValueError, IndexError):
+        pass
+    return "%d x %s, %s RAM, Linux %s" % (os.cpu_count() or 0, model, mem, platform.release())
+
+
+def main():
+    raw_path, quick, scrapes = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
+    v = {}
+    with open(raw_path) as f:
+        for line in f:
+            k, _, val = line.rstrip("\n").partition("\t")
+            try:
+                v[k] = float(val)
+            except ValueError:
+                pass
+    ns = sorted({int(m.group(1)) for k in v for m in [re.match(r"pids\.(\d+)$", k)] if m})
+
+    def g(key):
+        return v.get(key)
+
+    def fmt(x, digits=1):
+        if x is None:
+            return "n/a"
+        return ("%." + str(digits) + "f") % x
+
+    def ratio(a, b):
+        if a is None or b is None or b == 0:
+            return "n/a"
+        return "%.2fx" % (a / b)
+
+    def mib(kb):
+        return None if kb is None else kb / 1024
+
+    out = []
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out.append("# nodeproc comparison (%s)%s" % (now, " — quick" if quick else ""))
+    out.append("")
+    out.append("Machine: %s. N = extra idle processes spawned; PIDs = all processes during the run." % machine())
+    out.append("")
+    out.append("## One-shot scan of every process (wall median, CPU mean per run)")
+    out.append("")
+    out.append("| N | PIDs | floor.c wall ms (in-process scan) | nodeproc snapshot wall ms | CPU ms | vs floor | psutil wall ms (in-process loop) | vs floor | psutil vs nodeproc |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for n in ns:
+        fw, fi = g("floor.%d.wall_ms" % n), g("floor.%d.inproc_ms" % n)
+        sw, sc = g("snapshot.%d.wall_ms" % n), g("snapshot.%d.cpu_ms" % n)
+        pw, pi = g("psutil.%d.wall_ms" % n), g("psutil.%d.inproc_ms" % n)
+        out.append("| %d | %d | %s (%s) | %s | %s | %s | %s (%s) | %s | %s |" % (
+            n, g("pids.%d" % n) or 0, fmt(fw, 2), fmt(fi, 2), fmt(sw, 2), fmt(sc, 2),
+            ratio(sw, fw), fmt(pw), fmt(pi), ratio(pw, fw), ratio(pw, sw)))
+    if any(g("benchscan.%d.ms" % n) for n in ns):
+        out.append("")
+        out.append("In-process full scan of the live /proc (nodeproc_bench BM_ScanLiveProc) vs floor.c's in-process scan:")
+        out.append("")
+        out.append("| N | ProcfsProbe::Scan ms | floor.c ms | ratio |")
+        out.append("|---|---|---|---|")
+        for n in ns:
+            b, fi = g("benchscan.%d.ms" % n), g("floor.%d.inproc_ms" % n)
+            out.append("| %d | %s | %s | %s |" % (n, fmt(b, 2), fmt(fi, 2), ratio(b, fi)))
+    out.append("")
+    out.append("## Long-running exporters: CPU per /metrics scrape (%d scrapes, user+sys ticks), RSS, exposition" % scrapes)
+    out.append("")
+    out.append("| N | agent | CPU ms/scrape | wall ms/scrape | VmRSS MiB | exposition bytes | series | CPU vs nodeproc |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    names = [("nodeproc", "nodeproc run --scan-min-interval=0s"),
+             ("process_exporter", "process-exporter (all processes)"),
+             ("node_exporter", "node-exporter (defaults)")]
+    for n in ns:
+        base = g("nodeproc.%d.cpu_ms_per_scrape" % n)
+        for key, label in names:
+            c = g("%s.%d.cpu_ms_per_scrape" % (key, n))
+            if c is None and g("%s.%d.rss_kb" % (key, n)) is None:
+                continue
+            out.append("| %d | %s | %s | %s | %s | %s | %s | %s |" % (
+                n, label, fmt(c, 2), fmt(g("%s.%d.wall_ms_per_scrape" % (key, n)), 1),
+                fmt(mib(g("%s.%d.rss_kb" % (key, n)))), fmt(g("%s.%d.bytes" % (key, n)), 0),
+                fmt(g("%s.%d.series" % (key, n)), 0), ratio(c, base)))
+    sampler = [(int(m.group(1)), v[k]) for k in v for m in [re.match(r"sampler\.(\d+)\.pct_core$", k)] if m]
+    out.append("")
+    out.append("## Background sampler (agent idle, default --cpu-sample-interval=5s, no scrapes)")
+    out.append("")
+    if sampler:
+        for n, pct in sampler:
+            out.append("- N=%d: %.3f%% of one core over %d s (VmRSS %s MiB)" % (
+                n, pct, g("sampler.%d.secs" % n) or 0, fmt(mib(g("sampler.%d.rss_kb" % n)))))
+    else:
+        out.append("- n/a")
+
+    # Targets of issue 6.
+    out.append("")
+    out.append("## Targets")
+    out.append("")
+
+    def verdict(ok):
+        return "n/a" if ok is None else ("met" if ok else "MISSED")
+
+    rows = []
+    # Full scan within 1.5x of the floor: in-process ProcfsProbe::Scan vs floor.c's scan when
+    # nodeproc_bench was run; else the whole `nodeproc snapshot` process vs floor.c's process.
+    for n in ns:
+        b, fi = g("benchscan.%d.ms" % n), g("floor.%d.inproc_ms" % n)
+        sw, fw = g("snapshot.%d.wall_ms" % n), g("floor.%d.wall_ms" % n)
+        if b is not None and fi:
+            rows.append(("full scan <= 1.5x floor (in-process), N=%d" % n, ratio(b, fi), verdict(b / fi <= 1.5)))
+        if sw is not None and fw:
+            rows.append(("snapshot process <= 1.5x floor process, N=%d" % n, ratio(sw, fw), verdict(sw / fw <= 1.5)))
+    for n in ns:
+        if n < 1000:
+            continue
+        a, p = g("nodeproc.%d.cpu_ms_per_scrape" % n), g("process_exporter.%d.cpu_ms_per_scrape" % n)
+        ok = None if a is None or p is None else (a * 3 <= p)
+        rows.append(("scrape CPU >= 3x lower than process-exporter, N=%d" % n,
+                     "%s ms vs %s ms (%s)" % (fmt(a, 2), fmt(p, 2), ratio(p, a)), verdict(ok)))
+    for n, pct in sampler:
+        rows.append(("background sampler < 0.5%% of a core, N=%d" % n, "%.3f%%" % pct, verdict(pct < 0.5)))
+    if 5000 in ns:
+        r = g("nodeproc.5000.rss_kb")
+        rows.append(("RSS < 25 MiB at N=5000", "%s MiB" % fmt(mib(r)), verdict(None if r is None else r < 25 * 1024)))
+    out.append("| target | measured | verdict |")
+    out.append("|---|---|---|")
+    for t, m, ok in rows:
+        out.append("| %s | %s | %s |" % (t, m, ok))
+    out.append("")
+    out.append("Summary parse of 110 pods (< 2 ms): see nodeproc_bench BM_ParseSummaryRapidJson.")
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
