@@ -151,11 +151,12 @@ EOF
   printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f\tnan\n", a[int((NR+1)/2)]/1000}'
 }
 
-# wait_http URL: until it answers 200 (10 s max).
+# wait_http URL [PID]: until it answers 200 (15 s max), or PID exits.
 wait_http() {
   local i
-  for i in $(seq 1 100); do
+  for i in $(seq 1 150); do
     curl -fsS --max-time 5 -o /dev/null "$1" 2>/dev/null && return 0
+    if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then return 1; fi
     sleep 0.1
   done
   return 1
@@ -169,7 +170,7 @@ scrape_agent() {
   "$@" >"$WORK/$name.log" 2>&1 &
   local pid=$!
   STARTED+=("$pid")
-  if ! wait_http "$url"; then
+  if ! wait_http "$url" "$pid"; then
     log "$name did not answer $url: $(tail -3 "$WORK/$name.log" | tr '\n' ' ')"
     kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
     return 1
@@ -249,7 +250,7 @@ for n in "${NS[@]}"; do
     "$NODEPROC" run --listen-address="127.0.0.1:$PORT" --log-level=warning >"$WORK/sampler.log" 2>&1 &
     pid=$!
     STARTED+=("$pid")
-    if wait_http "http://127.0.0.1:$PORT/healthz" || wait_http "http://127.0.0.1:$PORT/metrics"; then
+    if wait_http "http://127.0.0.1:$PORT/metrics" "$pid"; then
       sleep 6   # past start-up and the first scans
       t0=$(ticks "$pid"); w0=$(date +%s%N)
       sleep "$SAMPLER_SECS"
