@@ -1,0 +1,99 @@
+#include "agent/config.h"
+
+#include <stdlib.h>
+
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "agent/flags.h"
+#include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
+
+namespace nodeproc {
+namespace {
+
+TEST(RetentionTest, ParsesCountAgeAndBoth) {
+  int keep = -1;
+  absl::Duration age;
+  ASSERT_TRUE(ParseRetention("288", &keep, &age).ok());
+  EXPECT_EQ(keep, 288);
+  EXPECT_EQ(age, absl::InfiniteDuration());
+  ASSERT_TRUE(ParseRetention("72h", &keep, &age).ok());
+  EXPECT_EQ(keep, 0);
+  EXPECT_EQ(age, absl::Hours(72));
+  ASSERT_TRUE(ParseRetention("10, 30m", &keep, &age).ok());
+  EXPECT_EQ(keep, 10);
+  EXPECT_EQ(age, absl::Minutes(30));
+  absl::Status bad = ParseRetention("forever", &keep, &age);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("snapshot-retention"), absl::string_view::npos);
+  EXPECT_FALSE(ParseRetention("-3", &keep, &age).ok());
+}
+
+TEST(MachineIdTest, FlagThenNodeNameThenMachineIdFile) {
+  testing::TempDir etc;
+  std::ofstream(etc.path() + "/machine-id") << "abc123\n";
+  ::unsetenv("NODE_NAME");
+  EXPECT_EQ(ResolveMachineId("given", etc.path()), "given");
+  EXPECT_EQ(ResolveMachineId("", etc.path()), "abc123");
+  ::setenv("NODE_NAME", "node-7", 1);
+  EXPECT_EQ(ResolveMachineId("", etc.path()), "node-7");
+  ::unsetenv("NODE_NAME");
+}
+
+TEST(ParseFlagsTest, EnvThenCommandLineDashesAndRepeatableFlags) {
+  ::setenv("NODEPROC_SNAPSHOT_INTERVAL", "42s", 1);
+  ::setenv("NODEPROC_LOG_LEVEL", "debug", 1);
+  ::setenv("NODEPROC_CONTAINER_EXCLUDE", "name:a\nimage:b.*", 1);
+  std::vector<std::string> storage = {"nodeproc", "--log-level=warning", "--process-metrics=pid",
+                                      "--container-include", "namespace:kube-.*",
+                                      "--container-include=name:x,y", "--max_process_series=7"};
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  RepeatedFlags repeated;
+  auto rest = ParseFlags(static_cast<int>(argv.size()), argv.data(), &repeated);
+  ::unsetenv("NODEPROC_SNAPSHOT_INTERVAL");
+  ::unsetenv("NODEPROC_LOG_LEVEL");
+  ::unsetenv("NODEPROC_CONTAINER_EXCLUDE");
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_TRUE(rest->empty());
+  EXPECT_EQ(absl::GetFlag(FLAGS_snapshot_interval), absl::Seconds(42));  // from env
+  EXPECT_EQ(absl::GetFlag(FLAGS_log_level), "warning");                  // cli beats env
+  EXPECT_EQ(absl::GetFlag(FLAGS_process_metrics), "pid");
+  EXPECT_EQ(absl::GetFlag(FLAGS_max_process_series), 7);
+  EXPECT_EQ(repeated.container_include,
+            (std::vector<std::string>{"namespace:kube-.*", "name:x,y"}));  // commas kept
+  EXPECT_EQ(repeated.container_exclude, (std::vector<std::string>{"name:a", "image:b.*"}));
+
+  auto config = ConfigFromFlags(repeated);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->process_metrics_per_pid);
+  EXPECT_EQ(config->max_process_series, 7);
+  EXPECT_EQ(config->snapshot_interval, absl::Seconds(42));
+
+  absl::SetFlag(&FLAGS_process_metrics, "sometimes");
+  auto bad = ConfigFromFlags(repeated);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--process-metrics=sometimes"), absl::string_view::npos);
+  absl::SetFlag(&FLAGS_process_metrics, "group");
+
+  absl::SetFlag(&FLAGS_proc_root, "/nonexistent/proc");
+  bad = ConfigFromFlags(repeated);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--proc-root"), absl::string_view::npos);
+  absl::SetFlag(&FLAGS_proc_root, "/proc");
+}
+
+TEST(ParseFlagsTest, BadEnvValueIsOneClearError) {
+  ::setenv("NODEPROC_CPU_SAMPLE_INTERVAL", "soon", 1);
+  std::vector<std::string> storage = {"nodeproc"};
+  std::vector<char*> argv = {storage[0].data()};
+  RepeatedFlags repeated;
+  auto rest = ParseFlags(1, argv.data(), &repeated);
+  ::unsetenv("NODEPROC_CPU_SAMPLE_INTERVAL");
+  ASSERT_FALSE(rest.ok());
+  EXPECT_NE(rest.status().message().find("NODEPROC_CPU_SAMPLE_INTERVAL"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace nodeproc
