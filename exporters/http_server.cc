@@ -31,6 +31,9 @@ constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8
 constexpr unsigned kFeatureTls = 2;
 constexpr unsigned kFeatureIpv6 = 8;
 
+// civetweb's messages while Start() runs on this thread (to explain a failed start).
+thread_local std::vector<std::string>* start_messages = nullptr;
+
 void InitCivetwebOnce() {
   static std::once_flag once;
   std::call_once(once, [] { mg_init_library(0); });
@@ -205,6 +208,11 @@ absl::Status HttpServer::Start() {
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
   if (want_tls) callbacks.init_ssl = &HttpServer::InitSsl;
+  callbacks.log_message = [](const mg_connection*, const char* message) {
+    if (start_messages != nullptr) start_messages->push_back(message);
+    LogWarning("civetweb", {{"error", message}});
+    return 1;
+  };
   mg_init_data init;
   std::memset(&init, 0, sizeof(init));
   init.callbacks = &callbacks;
@@ -216,8 +224,18 @@ absl::Status HttpServer::Start() {
   error.code = &error_code;
   error.text = error_text;
   error.text_buffer_size = sizeof(error_text);
+  std::vector<std::string> messages;
+  start_messages = &messages;  // mg_start2 logs its setup errors on this thread
   context_ = mg_start2(&init, &error);
+  start_messages = nullptr;
   if (context_ == nullptr) {
+    for (const std::string& message : messages) {
+      if (want_tls && message.find("load_tls_dll") != std::string::npos) {
+        return absl::UnimplementedError(absl::StrCat(
+            "TLS is unavailable: this civetweb build cannot load the system OpenSSL (", message,
+            "); serve plain HTTP and terminate TLS in front of nodeproc"));
+      }
+    }
     return absl::UnavailableError(absl::StrCat("cannot serve on ", options_.listen_address, ": ",
                                                error_text[0] ? error_text : "civetweb failed"));
   }
