@@ -21,6 +21,10 @@ POD_PID = 600
 HOST_PID = 601
 
 
+def setUpModule():
+    harness.require_agent()
+
+
 class KubeletFaultBase(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="nodeproc-kfault-")

@@ -40,6 +40,10 @@ def check_row_is_whole(test, row):
     test.assertNotIn("hunter", row["cmdline"])
 
 
+def setUpModule():
+    harness.require_agent()
+
+
 class PidChurnTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="nodeproc-fault-")

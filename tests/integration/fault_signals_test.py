@@ -30,6 +30,10 @@ def make_tree(tmp):
     return fake
 
 
+def setUpModule():
+    harness.require_agent()
+
+
 class SigtermMidSnapshotTest(unittest.TestCase):
     def test_sigterm_at_random_points_of_a_snapshot_20_times(self):
         rng = random.Random(int(os.environ.get("NODEPROC_FAULT_SEED", "20261122")))

@@ -30,6 +30,10 @@ def analyse(trace_path):
     return lines, execs, secret_opens
 
 
+def setUpModule():
+    harness.require_agent()
+
+
 @unittest.skipUnless(shutil.which("strace"), "strace is not installed (Debian package strace)")
 class NoExecTest(unittest.TestCase):
     def check(self, trace_path, what):

@@ -19,6 +19,10 @@ from harness import BIN, SLOW, parse_csv  # noqa: E402
 POD_PID = 700
 
 
+def setUpModule():
+    harness.require_agent()
+
+
 class KubeletTlsTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="nodeproc-ktls-")

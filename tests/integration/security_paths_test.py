@@ -23,6 +23,10 @@ def all_files(root):
     return out
 
 
+def setUpModule():
+    harness.require_agent()
+
+
 class SnapshotPathTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="nodeproc-paths-")

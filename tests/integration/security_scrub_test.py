@@ -53,6 +53,10 @@ CASES = [
 SLEEPER = "import time; time.sleep(120)"
 
 
+def setUpModule():
+    harness.require_agent()
+
+
 class ScrubTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -62,9 +66,14 @@ class ScrubTest(unittest.TestCase):
             if args and args[0].startswith("@"):
                 argv0, args = args[0][1:], args[1:]
             cls.children.append(subprocess.Popen([argv0, "-c", SLEEPER, *args],
-                                                 executable=sys.executable))
-        time.sleep(0.3)  # let every child exec (its cmdline is the python one before)
-        cls.outputs = {fmt: snapshot(fmt=fmt).stdout for fmt in ("csv", "json", "table")}
+                                                 executable=sys.executable,
+                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        try:
+            time.sleep(0.3)  # let every child exec (its cmdline is the python one before)
+            cls.outputs = {fmt: snapshot(fmt=fmt).stdout for fmt in ("csv", "json", "table")}
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):
@@ -102,7 +111,8 @@ class ScrubTest(unittest.TestCase):
                 self.assertRegex(r["cmdline"], r"^[0-9a-f]{12}$")
 
     def test_extra_scrub_pattern_flag(self):
-        child = subprocess.Popen([sys.executable, "-c", SLEEPER, "--custom-field", "Custom99Value"])
+        child = subprocess.Popen([sys.executable, "-c", SLEEPER, "--custom-field", "Custom99Value"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             time.sleep(0.3)
             plain = snapshot().stdout

@@ -30,6 +30,10 @@ def basic(user, pw):
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()}
 
 
+def setUpModule():
+    harness.require_agent()
+
+
 class WebAuthTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="nodeproc-web-")
