@@ -1,9 +1,8 @@
 #include "exporters/http_server.h"
 
 #include <civetweb.h>
+#include <zlib.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,30 +27,38 @@ namespace nodeproc {
 namespace {
 
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
-constexpr unsigned kFeatureTls = 2;
 constexpr unsigned kFeatureIpv6 = 8;
-
-// civetweb's messages while Start() runs on this thread (to explain a failed start).
-thread_local std::vector<std::string>* start_messages = nullptr;
+constexpr size_t kGzipMinBytes = 1024;  // smaller scrapes are not worth compressing
 
 void InitCivetwebOnce() {
   static std::once_flag once;
   std::call_once(once, [] { mg_init_library(0); });
 }
 
-// "host:port" or "[v6]:port" -> civetweb's listening_ports entry (without the "s" suffix).
-absl::StatusOr<std::string> ToListeningPort(const std::string& address) {
+struct ListenAddress {
+  std::string host;  // numeric; empty = all interfaces
+  int port = 0;
+  bool v6 = false;
+
+  std::string ForCivetweb() const {
+    if (v6) return absl::StrCat("[", host, "]:", port);
+    return host.empty() ? absl::StrCat(port) : absl::StrCat(host, ":", port);
+  }
+};
+
+// "host:port" or "[v6]:port".
+absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& address) {
   if (address.empty()) return absl::InvalidArgumentError("empty listen address");
-  std::string host;
+  ListenAddress parsed;
   std::string_view port;
-  const bool v6 = address.front() == '[';
-  if (v6) {
+  parsed.v6 = address.front() == '[';
+  if (parsed.v6) {
     const size_t close = address.find(']');
     if (close == std::string::npos || close + 1 >= address.size() || address[close + 1] != ':') {
       return absl::InvalidArgumentError(
           absl::StrCat("listen address \"", address, "\": want [ipv6]:port"));
     }
-    host = address.substr(1, close - 1);
+    parsed.host = address.substr(1, close - 1);
     port = std::string_view(address).substr(close + 2);
   } else {
     const size_t colon = address.rfind(':');
@@ -59,17 +66,18 @@ absl::StatusOr<std::string> ToListeningPort(const std::string& address) {
       return absl::InvalidArgumentError(absl::StrCat(
           "listen address \"", address, "\": want host:port (IPv6 as [addr]:port)"));
     }
-    host = address.substr(0, colon);
+    parsed.host = address.substr(0, colon);
     port = std::string_view(address).substr(colon + 1);
   }
-  int port_number = -1;
-  if (port.empty() || !absl::SimpleAtoi(ToAbsl(port), &port_number) || port_number < 0 ||
-      port_number > 65535 || port.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos ||
+      !absl::SimpleAtoi(ToAbsl(port), &parsed.port) || parsed.port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("listen address \"", address, "\": bad port \"", ToAbsl(port), "\""));
   }
-  if (v6) {
-    if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
+  if (parsed.v6) {
+    if (parsed.host.empty() ||
+        parsed.host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
       return absl::InvalidArgumentError(
           absl::StrCat("listen address \"", address, "\": bad IPv6 address"));
     }
@@ -78,15 +86,15 @@ absl::StatusOr<std::string> ToListeningPort(const std::string& address) {
           "listen address \"", address,
           "\": this civetweb build has no IPv6 support; use an IPv4 address such as 0.0.0.0"));
     }
-    return absl::StrCat("[", host, "]:", port_number);
+    return parsed;
   }
-  if (host.empty()) return absl::StrCat(port_number);  // all IPv4 interfaces
-  if (host.find_first_not_of("0123456789.") != std::string::npos ||
-      std::count(host.begin(), host.end(), '.') != 3) {
+  if (!parsed.host.empty() &&
+      (parsed.host.find_first_not_of("0123456789.") != std::string::npos ||
+       std::count(parsed.host.begin(), parsed.host.end(), '.') != 3)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "listen address \"", address, "\": the host must be a numeric IPv4 address"));
   }
-  return absl::StrCat(host, ":", port_number);
+  return parsed;
 }
 
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path, std::string_view what) {
@@ -111,10 +119,34 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// gzip (RFC 1952) of `in`; empty on failure.
+std::string Gzip(std::string_view in) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out(deflateBound(&z, in.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+bool AcceptsGzip(mg_connection* conn) {
+  const char* accept = mg_get_header(conn, "Accept-Encoding");
+  return accept != nullptr && std::string_view(accept).find("gzip") != std::string_view::npos;
+}
+
 int Respond(mg_connection* conn, int status, const char* content_type, std::string_view body,
-            bool head, const char* www_authenticate = nullptr) {
+            bool head, const char* www_authenticate = nullptr,
+            const char* content_encoding = nullptr) {
   mg_response_header_start(conn, status);
   mg_response_header_add(conn, "Content-Type", content_type, -1);
+  if (content_encoding != nullptr) {
+    mg_response_header_add(conn, "Content-Encoding", content_encoding, -1);
+  }
   const std::string length = std::to_string(body.size());
   mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
   mg_response_header_add(conn, "Cache-Control", "no-store", -1);
@@ -161,26 +193,18 @@ std::string HttpServer::RenderMetrics() const {
 
 absl::Status HttpServer::Start() {
   if (context_ != nullptr) return absl::FailedPreconditionError("HTTP server already started");
-  absl::StatusOr<std::string> listening = ToListeningPort(options_.listen_address);
-  if (!listening.ok()) return listening.status();
+  InitCivetwebOnce();
+  absl::StatusOr<ListenAddress> address = ParseListenAddress(options_.listen_address);
+  if (!address.ok()) return address.status();
 
   const bool want_tls = !options_.tls_cert_file.empty() || !options_.tls_key_file.empty();
   if (want_tls) {
     if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
       return absl::InvalidArgumentError("TLS needs both a certificate file and a key file");
     }
-    InitCivetwebOnce();
-    if (mg_check_feature(kFeatureTls) == 0) {
-      return absl::UnimplementedError("TLS requested but this civetweb build has no TLS support");
+    if (address->v6) {
+      return absl::UnimplementedError("TLS is served on IPv4 addresses only");
     }
-    for (const std::string* file : {&options_.tls_cert_file, &options_.tls_key_file}) {
-      std::ifstream in(*file);
-      if (!in) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("cannot read TLS file \"", *file, "\": ", std::strerror(errno)));
-      }
-    }
-    *listening += "s";
   }
 
   if (options_.basic_auth_user.empty() != options_.basic_auth_password_file.empty()) {
@@ -198,18 +222,17 @@ absl::Status HttpServer::Start() {
     bearer_token_ = *std::move(token);
   }
 
-  InitCivetwebOnce();
+  // With TLS, civetweb serves plain HTTP on pod-local loopback behind the terminator.
+  const std::string listening = want_tls ? "127.0.0.1:0" : address->ForCivetweb();
   const std::string threads = std::to_string(options_.threads > 0 ? options_.threads : 2);
-  std::vector<const char*> config = {"listening_ports",    listening->c_str(),
+  std::vector<const char*> config = {"listening_ports",    listening.c_str(),
                                      "num_threads",        threads.c_str(),
                                      "request_timeout_ms", "10000",
                                      "access_control_allow_origin", "",
                                      nullptr};
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
-  if (want_tls) callbacks.init_ssl = &HttpServer::InitSsl;
   callbacks.log_message = [](const mg_connection*, const char* message) {
-    if (start_messages != nullptr) start_messages->push_back(message);
     LogWarning("civetweb", {{"error", message}});
     return 1;
   };
@@ -224,18 +247,8 @@ absl::Status HttpServer::Start() {
   error.code = &error_code;
   error.text = error_text;
   error.text_buffer_size = sizeof(error_text);
-  std::vector<std::string> messages;
-  start_messages = &messages;  // mg_start2 logs its setup errors on this thread
   context_ = mg_start2(&init, &error);
-  start_messages = nullptr;
   if (context_ == nullptr) {
-    for (const std::string& message : messages) {
-      if (want_tls && message.find("load_tls_dll") != std::string::npos) {
-        return absl::UnimplementedError(absl::StrCat(
-            "TLS is unavailable: this civetweb build cannot load the system OpenSSL (", message,
-            "); serve plain HTTP and terminate TLS in front of nodeproc"));
-      }
-    }
     return absl::UnavailableError(absl::StrCat("cannot serve on ", options_.listen_address, ": ",
                                                error_text[0] ? error_text : "civetweb failed"));
   }
@@ -244,7 +257,24 @@ absl::Status HttpServer::Start() {
   mg_server_port ports[4];
   std::memset(ports, 0, sizeof(ports));
   const int n = mg_get_server_ports(context_, 4, ports);
-  port_ = n > 0 ? ports[0].port : 0;
+  const int civetweb_port = n > 0 ? ports[0].port : 0;
+  port_ = civetweb_port;
+  if (want_tls) {
+    TlsTerminatorOptions tls;
+    tls.ipv4_host = address->host;
+    tls.port = address->port;
+    tls.cert_file = options_.tls_cert_file;
+    tls.key_file = options_.tls_key_file;
+    tls.backend_port = civetweb_port;
+    tls.max_connections = 4 * std::max(options_.threads, 2);
+    absl::StatusOr<std::unique_ptr<TlsTerminator>> terminator = TlsTerminator::Start(tls);
+    if (!terminator.ok()) {
+      Stop();
+      return terminator.status();
+    }
+    tls_ = *std::move(terminator);
+    port_ = tls_->port();
+  }
   LogInfo("HTTP server listening", {{"address", options_.listen_address},
                                      {"port", std::to_string(port_)},
                                      {"tls", want_tls ? "true" : "false"}});
@@ -252,6 +282,7 @@ absl::Status HttpServer::Start() {
 }
 
 void HttpServer::Stop() {
+  tls_.reset();
   if (context_ == nullptr) return;
   mg_stop(context_);
   context_ = nullptr;
@@ -259,23 +290,6 @@ void HttpServer::Stop() {
 }
 
 int HttpServer::port() const { return port_; }
-
-int HttpServer::InitSsl(void* ssl_ctx, void* self) {
-  auto* server = static_cast<HttpServer*>(self);
-  SSL_CTX* ctx = static_cast<SSL_CTX*>(ssl_ctx);
-  if (SSL_CTX_use_certificate_chain_file(ctx, server->options_.tls_cert_file.c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx, server->options_.tls_key_file.c_str(), SSL_FILETYPE_PEM) !=
-          1 ||
-      SSL_CTX_check_private_key(ctx) != 1) {
-    char reason[256] = {0};
-    ERR_error_string_n(ERR_get_error(), reason, sizeof(reason));
-    LogError("TLS setup failed", {{"cert", server->options_.tls_cert_file},
-                                  {"key", server->options_.tls_key_file},
-                                  {"error", reason}});
-    return -1;
-  }
-  return 1;  // configured here: civetweb must not load its own certificate
-}
 
 int HttpServer::HandleRequest(mg_connection* conn, void* self) {
   return static_cast<HttpServer*>(self)->Handle(conn);
@@ -320,6 +334,12 @@ int HttpServer::Handle(mg_connection* conn) {
                      basic_password_.empty() ? "Bearer" : "Basic realm=\"nodeproc\"");
     }
     const std::string body = RenderMetrics();
+    if (body.size() >= kGzipMinBytes && AcceptsGzip(conn)) {
+      const std::string compressed = Gzip(body);
+      if (!compressed.empty()) {
+        return Respond(conn, 200, kMetricsContentType, compressed, head, nullptr, "gzip");
+      }
+    }
     return Respond(conn, 200, kMetricsContentType, body, head);
   }
   if (path == "/healthz") return Respond(conn, 200, "text/plain; charset=utf-8", "ok\n", head);

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
+#include "exporters/http_tls_terminator.h"
 
 struct mg_context;
 struct mg_connection;
@@ -24,7 +25,9 @@ struct HttpServerOptions {
   std::string listen_address = "0.0.0.0:9866";
   int threads = 2;
 
-  // TLS: both or neither (PEM files; the cert file may hold the chain).
+  // TLS: both or neither (PEM files; the cert file may hold the chain). Terminated by
+  // TlsTerminator (OpenSSL), which relays to civetweb on 127.0.0.1: Debian's civetweb cannot
+  // load OpenSSL 3 itself. TLS 1.2+.
   std::string tls_cert_file;
   std::string tls_key_file;
 
@@ -64,7 +67,6 @@ class HttpServer {
 
  private:
   static int HandleRequest(mg_connection* conn, void* self);
-  static int InitSsl(void* ssl_ctx, void* self);
   int Handle(mg_connection* conn);
   bool Authorized(mg_connection* conn) const;
 
@@ -74,6 +76,7 @@ class HttpServer {
   mutable absl::Mutex mu_;
   std::vector<std::weak_ptr<prometheus::Collectable>> collectables_ ABSL_GUARDED_BY(mu_);
   mg_context* context_ = nullptr;
+  std::unique_ptr<TlsTerminator> tls_;  // in front of civetweb when TLS is on
   int port_ = 0;
 };
 
