@@ -95,6 +95,18 @@ SeriesKey KeyOf(const ProcessRecord& p) {
                    p.name, -1};
 }
 
+// Group mode: kernel threads are grouped by the part of their name before '/', so the per-CPU
+// and per-queue instances (kworker/3:1H, ksoftirqd/17, migration/0) make one group each
+// instead of one per CPU.
+SeriesKey GroupKeyOf(const ProcessRecord& p) {
+  SeriesKey key = KeyOf(p);
+  if (p.kernel_thread) {
+    const size_t slash = key.name.find('/');
+    if (slash != std::string::npos && slash > 0) key.name.resize(slash);
+  }
+  return key;
+}
+
 // Pid mode ranking: CPU over 2 m, then RSS, descending; ties by pid for a stable choice.
 bool RanksBefore(const ProcessRecord* a, const ProcessRecord* b) {
   const double ca = a->cpu.pct_2m.value_or(0);
@@ -113,7 +125,7 @@ void RenderProcesses(const Snapshot& snapshot, const MetricsOptions& options,
   uint64_t dropped = 0;
 
   if (!options.per_pid) {
-    for (const ProcessRecord& p : snapshot.processes) series[KeyOf(p)].Add(p);
+    for (const ProcessRecord& p : snapshot.processes) series[GroupKeyOf(p)].Add(p);
   } else {
     std::vector<const ProcessRecord*> ranked;
     ranked.reserve(snapshot.processes.size());

@@ -315,6 +315,29 @@ TEST(MetricsCollectableTest, ContainerFilterDropsKubeletSeries) {
   EXPECT_THAT(text, HasSubstr("nodeproc_node_cpu_usage_ratio 0.5\n"));
 }
 
+TEST(MetricsCollectableTest, GroupModeFoldsKernelThreadInstancesByPrefix) {
+  Snapshot snap;
+  snap.taken_at = absl::FromUnixSeconds(1800000000);
+  ProcessRecord k1 = Process(2, "kworker/0:1H-kblockd", 0, 0);
+  k1.kernel_thread = true;
+  ProcessRecord k2 = Process(3, "kworker/u4:2", 0, 0);
+  k2.kernel_thread = true;
+  ProcessRecord k3 = Process(4, "ksoftirqd/1", 0, 0);
+  k3.kernel_thread = true;
+  ProcessRecord user = Process(5, "a/b", 0, 0);  // a user process keeps its whole name
+  snap.processes = {k1, k2, k3, user};
+  const std::string text = Render(snap, MetricsOptions{});
+  EXPECT_THAT(text, HasSubstr("nodeproc_process_group_processes{namespace=\"\",pod=\"\","
+                              "container=\"\",name=\"kworker\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_process_group_processes{namespace=\"\",pod=\"\","
+                              "container=\"\",name=\"ksoftirqd\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("name=\"a/b\"} 1\n"));
+  // pid mode keeps the full name.
+  MetricsOptions pid;
+  pid.per_pid = true;
+  EXPECT_THAT(Render(snap, pid), HasSubstr("name=\"kworker/u4:2\",pid=\"3\""));
+}
+
 TEST(MetricsCollectableTest, LabelValuesAreEscaped) {
   Snapshot snap;
   snap.taken_at = absl::FromUnixSeconds(1800000000);
