@@ -14,7 +14,8 @@
 #   bench/compare.sh [--quick] [--nodeproc=PATH] [--bench=PATH] [--out=FILE]
 #     --quick      N=100 only, 5 scrapes, 10 s sampler window (under ~1 minute)
 #     --nodeproc   the nodeproc binary (default: build/agent/nodeproc, then build-bench/...)
-#     --bench      nodeproc_bench, to also run its live-/proc scan under each N (optional)
+#     --bench      nodeproc_bench, to also run its live-/proc scan under each N (default:
+#                  build-bench/bench/nodeproc_bench when built; optional)
 # Not run in CI (several minutes); tests/suites/bench_smoke.sh runs --quick.
 set -uo pipefail
 
@@ -29,7 +30,7 @@ for arg in "$@"; do
     --nodeproc=*) NODEPROC=${arg#*=} ;;
     --bench=*) BENCH_BIN=${arg#*=} ;;
     --out=*) OUT=${arg#*=} ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -44,12 +45,15 @@ if [ -z "$NODEPROC" ]; then
     if [ -x "$c" ]; then NODEPROC=$c; break; fi
   done
 fi
+if [ -z "$BENCH_BIN" ] && [ -x "$ROOT/build-bench/bench/nodeproc_bench" ]; then
+  BENCH_BIN="$ROOT/build-bench/bench/nodeproc_bench"
+fi
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 HZ=$(getconf CLK_TCK)
 DATE=$(date -u +%Y%m%dT%H%M%SZ)
 [ -n "$OUT" ] || OUT="$ROOT/bench/results/compare-$DATE.md"
-DEADLINE=$(( $(date +%s) + (QUICK ? 120 : 900) ))   # hard stop for the whole run
+DEADLINE=$(( $(date +%s) + (QUICK ? 120 : 600) ))   # hard stop for the whole run
 
 WORK=$(mktemp -d /tmp/nodeproc-compare.XXXXXX)
 RAW="$WORK/raw.tsv"
