@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the whole project and its tests with AddressSanitizer + UndefinedBehaviorSanitizer
+# (-DNODEPROC_SANITIZE=ON, gcc, in "<build>-asan") and runs ctest there: every unit test and
+# every integration test (which then drives the sanitized `nodeproc` binary). Any leak, memory
+# error or undefined behaviour aborts the test that hit it.
+#   tests/suites/sanitizers.sh BUILD_DIR
+# Env: NODEPROC_JOBS (build and ctest parallelism, default 2), NODEPROC_SANITIZE_CTEST_ARGS
+# (extra ctest arguments, e.g. "-L unit").
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-$ROOT/build}
+ASAN_BUILD="${BUILD%/}-asan"
+JOBS=${NODEPROC_JOBS:-2}
+mkdir -p "$ASAN_BUILD"
+LOG="$ASAN_BUILD/sanitizers-suite.log"
+
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+if [ ! -f "$ASAN_BUILD/CMakeCache.txt" ]; then
+  # gcc by default (what CI builds with); -O1 keeps the sanitized build and tests quick.
+  if ! cmake -S "$ROOT" -B "$ASAN_BUILD" "${generator[@]}" -DNODEPROC_SANITIZE=ON \
+      -DNODEPROC_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+      -DCMAKE_C_FLAGS_DEBUG="-g -O1" >"$LOG" 2>&1; then
+    tail -30 "$LOG"; echo "sanitizers: 0 passed, 1 failed (configure)"; exit 1
+  fi
+fi
+start=$(date +%s)
+if ! cmake --build "$ASAN_BUILD" -j "$JOBS" >>"$LOG" 2>&1; then
+  grep -E 'error|Error' "$LOG" | head -30
+  echo "sanitizers: 0 passed, 1 failed (build)"; exit 1
+fi
+echo "sanitized build: $(( $(date +%s) - start ))s"
+
+# halt_on_error everywhere: the first report fails the test. Leak detection is on (LSan is part
+# of ASan on x86_64 Linux). The suppressions file holds only third-party leaks, each explained.
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+if [ -f "$ROOT/tests/fault/lsan.supp" ]; then
+  export LSAN_OPTIONS="suppressions=$ROOT/tests/fault/lsan.supp:print_suppressions=0"
+fi
+# Tests that spawn the binary use these too; they know the build is sanitized from here.
+export NODEPROC_SANITIZED=1
+# shellcheck disable=SC2086
+ctest --test-dir "$ASAN_BUILD" --output-on-failure -j "$JOBS" --timeout 900 \
+  ${NODEPROC_SANITIZE_CTEST_ARGS:-} 2>&1 | tee "$ASAN_BUILD/ctest.log"
+rc=${PIPESTATUS[0]}
+line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$ASAN_BUILD/ctest.log" | tail -1)
+if [ -n "$line" ]; then
+  f=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+  echo "sanitizers: $((total - f)) passed, $f failed"
+else
+  echo "sanitizers: 0 passed, 1 failed (no ctest summary)"
+  rc=1
+fi
+grep -hE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$ASAN_BUILD/ctest.log" | sort | uniq -c | head -20
+exit "$rc"
