@@ -218,7 +218,10 @@ for n in "${NS[@]}"; do
   put "pids.$n" "$(count_pids)"
   log "N=$n: $(count_pids) PIDs"
 
-  r=$("$WORK/floor" --repeat=21) && put "floor.$n.inproc_ms" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$r")"
+  r=$("$WORK/floor" --repeat=21) && {
+    put "floor.$n.inproc_ms" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$r")"
+    put "floor.$n.inproc_cpu_ms" "$(sed -E 's/.*median_cpu_ms=([0-9.]+).*/\1/' <<<"$r")"
+  }
   r=$(measure floor "$WORK/floor") && { put "floor.$n.wall_ms" "${r%%$'\t'*}"; put "floor.$n.cpu_ms" "${r##*$'\t'}"; }
   if [ "$HAVE_SNAPSHOT" = 1 ]; then
     r=$(measure nodeproc "$NODEPROC" snapshot --format=csv --snapshot-wait=0s --log-level=error) &&
@@ -226,7 +229,10 @@ for n in "${NS[@]}"; do
     put "snapshot.$n.rows" "$(( $("$NODEPROC" snapshot --format=csv --snapshot-wait=0s --log-level=error 2>/dev/null | wc -l) - 1 ))"
   fi
   if [ "$HAVE_PSUTIL" = 1 ]; then
-    r=$("$PY" "$ROOT/bench/psutil_scan.py" --repeat=3) && put "psutil.$n.inproc_ms" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$r")"
+    r=$("$PY" "$ROOT/bench/psutil_scan.py" --repeat=3) && {
+      put "psutil.$n.inproc_ms" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$r")"
+      put "psutil.$n.inproc_cpu_ms" "$(sed -E 's/.*median_cpu_ms=([0-9.]+).*/\1/' <<<"$r")"
+    }
     r=$(measure psutil "$PY" "$ROOT/bench/psutil_scan.py") && { put "psutil.$n.wall_ms" "${r%%$'\t'*}"; put "psutil.$n.cpu_ms" "${r##*$'\t'}"; }
   fi
   if [ -n "$BENCH_BIN" ] && [ -x "$BENCH_BIN" ]; then
@@ -238,10 +244,11 @@ for n in "${NS[@]}"; do
 import json, sys
 for b in json.load(open(sys.argv[1])).get("benchmarks", []):
     if b.get("aggregate_name") == "median":
-        print("%.3f" % (b["real_time"] / 1e6 if b["time_unit"] == "ns" else b["real_time"]))
+        k = 1e-6 if b["time_unit"] == "ns" else 1.0
+        print("%.3f %.3f" % (b["real_time"] * k, b["cpu_time"] * k))
 EOF
 )
-      [ -n "$r" ] && put "benchscan.$n.ms" "$r"
+      [ -n "$r" ] && { put "benchscan.$n.ms" "${r% *}"; put "benchscan.$n.cpu_ms" "${r#* }"; }
     fi
   fi
 
