@@ -210,6 +210,20 @@ spawn_sleepers() {
 }
 
 # --- the run ------------------------------------------------------------------------------------
+if [ -n "$BENCH_BIN" ] && [ -x "$BENCH_BIN" ]; then   # summary parse (110 pods x 3 containers)
+  if "$BENCH_BIN" --benchmark_filter='BM_ParseSummary' --benchmark_min_time=0.2 \
+       --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+       --benchmark_out_format=json --benchmark_out="$WORK/summary.json" >/dev/null 2>&1; then
+    "$PY" - "$WORK/summary.json" >>"$RAW" 2>/dev/null <<'EOF'
+import json, sys
+for b in json.load(open(sys.argv[1])).get("benchmarks", []):
+    if b.get("aggregate_name") == "median":
+        k = {"ns": 1e-6, "us": 1e-3, "ms": 1.0}[b["time_unit"]]
+        name = b["run_name"].replace("BM_ParseSummary", "").lower()
+        print("summary.%s.ms\t%.3f\nsummary.%s.cpu_ms\t%.3f" % (name, b["real_time"] * k, name, b["cpu_time"] * k))
+EOF
+  fi
+fi
 log "nodeproc=${NODEPROC:-none} process-exporter=${PE:-none} node-exporter=${NE:-none} hyperfine=$HAVE_HYPERFINE psutil=$HAVE_PSUTIL"
 for n in "${NS[@]}"; do
   time_left || { log "time budget exhausted before N=$n"; break; }
