@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -292,7 +293,14 @@ void HttpServer::Stop() {
 int HttpServer::port() const { return port_; }
 
 int HttpServer::HandleRequest(mg_connection* conn, void* self) {
-  return static_cast<HttpServer*>(self)->Handle(conn);
+  try {  // nothing may unwind into civetweb's C frames
+    return static_cast<HttpServer*>(self)->Handle(conn);
+  } catch (const std::exception& e) {
+    LogOnce(LogLevel::kError, "http:exception", "HTTP handler failed", {{"error", e.what()}});
+  } catch (...) {
+    LogOnce(LogLevel::kError, "http:exception", "HTTP handler failed");
+  }
+  return Respond(conn, 500, "text/plain; charset=utf-8", "internal error\n", false);
 }
 
 bool HttpServer::Authorized(mg_connection* conn) const {
