@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -162,7 +163,7 @@ absl::StatusOr<int> ProcfsProbe::RootFd() {
   return root_fd_;
 }
 
-absl::StatusOr<uint64_t> ProcfsProbe::BootTime(int root_fd) {
+absl::StatusOr<double> ProcfsProbe::BootTime(int root_fd) {
   absl::MutexLock lock(&root_mu_);
   if (btime_) return *btime_;
   ReadBuffer buf;
@@ -175,7 +176,13 @@ absl::StatusOr<uint64_t> ProcfsProbe::BootTime(int root_fd) {
     return absl::FailedPreconditionError(
         absl::StrCat(proc_root_, "/stat: ", btime.status().message()));
   }
-  btime_ = *btime;
+  btime_ = static_cast<double>(*btime);
+  timespec real{}, boot{};
+  if (::clock_gettime(CLOCK_REALTIME, &real) == 0 && ::clock_gettime(CLOCK_BOOTTIME, &boot) == 0) {
+    const double precise = static_cast<double>(real.tv_sec - boot.tv_sec) +
+                           static_cast<double>(real.tv_nsec - boot.tv_nsec) * 1e-9;
+    if (precise >= *btime_ - 0.5 && precise < *btime_ + 1.5) btime_ = precise;
+  }
   return *btime_;
 }
 
@@ -329,7 +336,7 @@ bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b
 absl::Status ProcfsProbe::Scan(std::vector<ProcessRecord>* out) {
   absl::StatusOr<int> root_fd = RootFd();
   if (!root_fd.ok()) return root_fd.status();
-  absl::StatusOr<uint64_t> btime = BootTime(*root_fd);
+  absl::StatusOr<double> btime = BootTime(*root_fd);
   if (!btime.ok()) return btime.status();
 
   absl::MutexLock lock(&scan_mu_);
@@ -339,7 +346,7 @@ absl::Status ProcfsProbe::Scan(std::vector<ProcessRecord>* out) {
   size_t n = 0;
   for (const int32_t pid : b->pids) {
     if (n == out->size()) out->emplace_back();
-    if (ReadProcess(*root_fd, pid, static_cast<double>(*btime), b, &(*out)[n])) ++n;
+    if (ReadProcess(*root_fd, pid, *btime, b, &(*out)[n])) ++n;
   }
   out->resize(n);
   return absl::OkStatus();
@@ -348,7 +355,7 @@ absl::Status ProcfsProbe::Scan(std::vector<ProcessRecord>* out) {
 absl::Status ProcfsProbe::SampleCpu(std::vector<CpuSample>* out) {
   absl::StatusOr<int> root_fd = RootFd();
   if (!root_fd.ok()) return root_fd.status();
-  absl::StatusOr<uint64_t> btime = BootTime(*root_fd);
+  absl::StatusOr<double> btime = BootTime(*root_fd);
   if (!btime.ok()) return btime.status();
 
   absl::MutexLock lock(&sample_mu_);
@@ -371,7 +378,7 @@ absl::Status ProcfsProbe::SampleCpu(std::vector<CpuSample>* out) {
     CpuSample& s = out->emplace_back();
     s.pid = pid;
     s.start_ticks = st->start_ticks;
-    s.start_time_unix = static_cast<double>(*btime) +
+    s.start_time_unix = *btime +
                         static_cast<double>(st->start_ticks) / static_cast<double>(clk_tck_);
     s.cpu_seconds = static_cast<double>(st->utime_ticks + st->stime_ticks) /
                     static_cast<double>(clk_tck_);

@@ -48,7 +48,10 @@ class ProcfsProbe : public Probe {
   struct Buffers;
 
   absl::StatusOr<int> RootFd();
-  absl::StatusOr<uint64_t> BootTime(int root_fd);
+  // Boot time in Unix seconds. /proc/stat's btime has whole seconds only; when it agrees with
+  // this kernel's CLOCK_REALTIME - CLOCK_BOOTTIME (the live host: containers share the kernel)
+  // the precise value is used instead, so start times are not up to 1 s early.
+  absl::StatusOr<double> BootTime(int root_fd);
   absl::Status ListPids(int root_fd, Buffers* b);
   // Fills *r for one PID; false when the PID is to be dropped.
   bool ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b, ProcessRecord* r);
@@ -61,7 +64,7 @@ class ProcfsProbe : public Probe {
 
   absl::Mutex root_mu_;
   int root_fd_ ABSL_GUARDED_BY(root_mu_) = -1;
-  std::optional<uint64_t> btime_ ABSL_GUARDED_BY(root_mu_);
+  std::optional<double> btime_ ABSL_GUARDED_BY(root_mu_);
 
   absl::Mutex scan_mu_;
   std::unique_ptr<Buffers> scan_buffers_ ABSL_GUARDED_BY(scan_mu_);

@@ -28,7 +28,19 @@ if [ "$AGENT" = --fake ]; then
   fixture=none
 elif [ -z "$fixture" ]; then
   f=$(find "$ROOT/tests/fixtures" -path '*/stats/summary.json' 2>/dev/null | sort | head -1)
-  [ -n "$f" ] && fixture=$(dirname "$(dirname "$f")")
+  if [ -n "$f" ]; then
+    fixture=$(dirname "$(dirname "$f")")
+  else
+    # Else assemble the layout --kubelet-fixture-dir reads from any summary + pods JSON fixtures.
+    s=$(find "$ROOT/tests/fixtures" -name '*summary*.json' ! -name '*second*' 2>/dev/null | sort | head -1)
+    p=$(find "$ROOT/tests/fixtures" -name '*pods*.json' 2>/dev/null | sort | head -1)
+    if [ -n "$s" ] && [ -n "$p" ]; then
+      fixture=$WORK/kubelet
+      mkdir -p "$fixture/stats"
+      cp "$s" "$fixture/stats/summary.json"
+      cp "$p" "$fixture/pods.json"
+    fi
+  fi
 fi
 kubelet_args=()
 if [ "$fixture" = none ]; then

@@ -240,6 +240,18 @@ for e in errors:
 sys.exit(1 if errors else 0)
 PYEOF
 
+# The hardened AppArmor profile the README offers compiles (apparmor_parser, Debian package apparmor).
+if command -v apparmor_parser >/dev/null || [ -x /usr/sbin/apparmor_parser ]; then
+  AAP=$(command -v apparmor_parser || echo /usr/sbin/apparmor_parser)
+  if "$AAP" -Q -K -S "$CHART/files/apparmor-nodeproc" >/dev/null 2>"$TMP/aa.err"; then
+    ok "files/apparmor-nodeproc compiles (apparmor_parser -Q -S)"
+  else
+    fail "files/apparmor-nodeproc does not compile"; grep -v 'Cache read/write disabled' "$TMP/aa.err" | head -5
+  fi
+else
+  echo "skip: AppArmor profile check (no apparmor_parser; Debian package apparmor)"
+fi
+
 # ------------------------------------------------------------------ 4. deploy/ in sync
 if out=$("$ROOT/deploy/generate.sh" --check 2>&1); then ok "$out"; else fail "deploy/ out of sync:"; echo "$out"; fi
 if command -v kubectl >/dev/null; then

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -342,6 +343,33 @@ TEST_F(HostileTreeTest, AReadProblemIsLoggedOncePerCauseNotPerPid) {
   }
   EXPECT_EQ(missing_io_lines, 1u) << log;
   EXPECT_EQ(rows.size(), 7u);
+}
+
+TEST_F(HostileTreeTest, ScanAndSampleCpuCanRunConcurrently) {
+  // The sampler thread and a scrape share one probe: each pass has its own buffers.
+  ProcfsProbe probe(root_);
+  std::vector<ProcessRecord> expected_rows;
+  std::vector<CpuSample> expected_samples;
+  ASSERT_TRUE(probe.Scan(&expected_rows).ok());
+  ASSERT_TRUE(probe.SampleCpu(&expected_samples).ok());
+  bool scans_equal = true, samples_equal = true;
+  std::thread scanner([&] {
+    std::vector<ProcessRecord> rows;
+    for (int i = 0; i < 30; ++i) {
+      scans_equal &= probe.Scan(&rows).ok() && Pids(rows) == Pids(expected_rows) &&
+                     rows[0].cmdline == expected_rows[0].cmdline;
+    }
+  });
+  std::thread sampler([&] {
+    std::vector<CpuSample> samples;
+    for (int i = 0; i < 30; ++i) {
+      samples_equal &= probe.SampleCpu(&samples).ok() && Pids(samples) == Pids(expected_samples);
+    }
+  });
+  scanner.join();
+  sampler.join();
+  EXPECT_TRUE(scans_equal);
+  EXPECT_TRUE(samples_equal);
 }
 
 }  // namespace
