@@ -166,10 +166,16 @@ TEST(LiveProcfsTest, ChildRowMatchesWhatTheChildKnowsAboutItself) {
   ASSERT_TRUE(child.WaitReport(&report)) << "child died before reporting";
   // The child is now blocked reading its release pipe.
 
+  // It may still be on its way into read(2): give it up to 5 s to be seen asleep.
   ProcfsProbe probe("/proc");
   std::vector<ProcessRecord> rows;
-  ASSERT_TRUE(probe.Scan(&rows).ok());
-  const ProcessRecord* r = Find(rows, child.pid());
+  const ProcessRecord* r = nullptr;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    ASSERT_TRUE(probe.Scan(&rows).ok());
+    r = Find(rows, child.pid());
+    if (r == nullptr || r->state == ProcessState::kSleeping) break;
+    ::usleep(10'000);
+  }
   ASSERT_NE(r, nullptr) << "child pid " << child.pid() << " not in the scan";
 
   EXPECT_EQ(r->name, kChildName);

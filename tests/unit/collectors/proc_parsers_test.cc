@@ -1,6 +1,7 @@
 #include "collectors/proc_parsers.h"
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -57,6 +58,7 @@ TEST(ParseProcStatTest, KernelThreadFlagAndNegativeUnneededFields) {
 
 struct CommCase {
   std::string comm;
+  friend void PrintTo(const CommCase& c, std::ostream* os) { *os << "comm \"" << c.comm << "\""; }
 };
 
 class HostileCommTest : public ::testing::TestWithParam<CommCase> {};
