@@ -1,11 +1,13 @@
 #include "exporters/http_server.h"
 
 #include <civetweb.h>
+#include <zlib.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -27,6 +29,7 @@ namespace {
 
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 constexpr unsigned kFeatureIpv6 = 8;
+constexpr size_t kGzipMinBytes = 1024;  // smaller scrapes are not worth compressing
 
 void InitCivetwebOnce() {
   static std::once_flag once;
@@ -117,10 +120,34 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// gzip (RFC 1952) of `in`; empty on failure.
+std::string Gzip(std::string_view in) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out(deflateBound(&z, in.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+bool AcceptsGzip(mg_connection* conn) {
+  const char* accept = mg_get_header(conn, "Accept-Encoding");
+  return accept != nullptr && std::string_view(accept).find("gzip") != std::string_view::npos;
+}
+
 int Respond(mg_connection* conn, int status, const char* content_type, std::string_view body,
-            bool head, const char* www_authenticate = nullptr) {
+            bool head, const char* www_authenticate = nullptr,
+            const char* content_encoding = nullptr) {
   mg_response_header_start(conn, status);
   mg_response_header_add(conn, "Content-Type", content_type, -1);
+  if (content_encoding != nullptr) {
+    mg_response_header_add(conn, "Content-Encoding", content_encoding, -1);
+  }
   const std::string length = std::to_string(body.size());
   mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
   mg_response_header_add(conn, "Cache-Control", "no-store", -1);
@@ -266,7 +293,14 @@ void HttpServer::Stop() {
 int HttpServer::port() const { return port_; }
 
 int HttpServer::HandleRequest(mg_connection* conn, void* self) {
-  return static_cast<HttpServer*>(self)->Handle(conn);
+  try {  // nothing may unwind into civetweb's C frames
+    return static_cast<HttpServer*>(self)->Handle(conn);
+  } catch (const std::exception& e) {
+    LogOnce(LogLevel::kError, "http:exception", "HTTP handler failed", {{"error", e.what()}});
+  } catch (...) {
+    LogOnce(LogLevel::kError, "http:exception", "HTTP handler failed");
+  }
+  return Respond(conn, 500, "text/plain; charset=utf-8", "internal error\n", false);
 }
 
 bool HttpServer::Authorized(mg_connection* conn) const {
@@ -308,6 +342,12 @@ int HttpServer::Handle(mg_connection* conn) {
                      basic_password_.empty() ? "Bearer" : "Basic realm=\"nodeproc\"");
     }
     const std::string body = RenderMetrics();
+    if (body.size() >= kGzipMinBytes && AcceptsGzip(conn)) {
+      const std::string compressed = Gzip(body);
+      if (!compressed.empty()) {
+        return Respond(conn, 200, kMetricsContentType, compressed, head, nullptr, "gzip");
+      }
+    }
     return Respond(conn, 200, kMetricsContentType, body, head);
   }
   if (path == "/healthz") return Respond(conn, 200, "text/plain; charset=utf-8", "ok\n", head);

@@ -2,9 +2,12 @@
 # Runs the built agent and a real Prometheus on loopback, then checks that every PromQL
 # expression of the Grafana dashboard returns data (tests/chart/check_dashboard_queries.py).
 #   tests/chart/live_dashboard.sh AGENT_BINARY WORK_DIR
+#   tests/chart/live_dashboard.sh --fake WORK_DIR   (tests/chart/fake_exporter.py instead of the agent:
+#                                                   proves the queries and the checker, not the agent)
 # The agent reads this machine's /proc, writes snapshots every 2s into WORK_DIR, and takes its
 # kubelet data from a fixture folder (stats/summary.json + pods.json, found under tests/fixtures;
 # NODEPROC_KUBELET_FIXTURE_DIR overrides) so container, pod and kubelet-cache series exist.
+# Exit: 0 every query returned data, 1 a failure, 3 the agent has no `run` command yet.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 AGENT=${1:?agent binary}
@@ -21,12 +24,28 @@ wait_http() {  # wait_http URL SECONDS
 }
 
 fixture=${NODEPROC_KUBELET_FIXTURE_DIR:-}
-if [ -z "$fixture" ]; then
+if [ "$AGENT" = --fake ]; then
+  fixture=none
+elif [ -z "$fixture" ]; then
   f=$(find "$ROOT/tests/fixtures" -path '*/stats/summary.json' 2>/dev/null | sort | head -1)
-  [ -n "$f" ] && fixture=$(dirname "$(dirname "$f")")
+  if [ -n "$f" ]; then
+    fixture=$(dirname "$(dirname "$f")")
+  else
+    # Else assemble the layout --kubelet-fixture-dir reads from any summary + pods JSON fixtures.
+    s=$(find "$ROOT/tests/fixtures" -name '*summary*.json' ! -name '*second*' 2>/dev/null | sort | head -1)
+    p=$(find "$ROOT/tests/fixtures" -name '*pods*.json' 2>/dev/null | sort | head -1)
+    if [ -n "$s" ] && [ -n "$p" ]; then
+      fixture=$WORK/kubelet
+      mkdir -p "$fixture/stats"
+      cp "$s" "$fixture/stats/summary.json"
+      cp "$p" "$fixture/pods.json"
+    fi
+  fi
 fi
 kubelet_args=()
-if [ -n "$fixture" ]; then
+if [ "$fixture" = none ]; then
+  :
+elif [ -n "$fixture" ]; then
   kubelet_args=(--kubelet-fixture-dir="$fixture")
   echo "kubelet fixture: $fixture"
 else
@@ -34,10 +53,18 @@ else
 fi
 
 APORT=$(free_port)
+if [ "$AGENT" = --fake ]; then
+  python3 "$ROOT/tests/chart/fake_exporter.py" "$APORT" >"$WORK/agent.log" 2>&1 &
+else
 "$AGENT" run --proc-root=/proc --listen-address=127.0.0.1:"$APORT" --snapshot-dir="$WORK/snapshots" \
   --snapshot-interval=2s --snapshot-retention=20 --cpu-sample-interval=1s --scan-min-interval=0s \
-  --machine-id=live-check "${kubelet_args[@]}" >"$WORK/agent.log" 2>&1 &
+  --machine-id=live-check "${kubelet_args[@]+"${kubelet_args[@]}"}" >"$WORK/agent.log" 2>&1 &
+fi
 PIDS+=($!)
+sleep 1
+if ! kill -0 "${PIDS[0]}" 2>/dev/null && grep -q '^usage: nodeproc run|snapshot|version' "$WORK/agent.log"; then
+  echo "the agent has no 'run' command yet (it printed its usage)"; exit 3
+fi
 if ! wait_http "http://127.0.0.1:$APORT/metrics" 20; then
   echo "agent did not serve /metrics on 127.0.0.1:$APORT:"; tail -20 "$WORK/agent.log"; exit 1
 fi

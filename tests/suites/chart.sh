@@ -49,7 +49,7 @@ ACCEPTED="hostPath volume 'snapshots' is mounted read-write"
 validate() {
   local label=$1; shift
   local out=$TMP/$label.out rc=0
-  bash "$VALIDATE" --posture error "$@" "$CHART" >"$out" 2>&1 || rc=$?
+  bash "$VALIDATE" --posture error "$@" "${VCHART:-$CHART}" >"$out" 2>&1 || rc=$?
   if [ $rc -ge 2 ] || ! grep -qE '^validate-chart: [0-9]+ passed, [0-9]+ failed$' "$out"; then
     echo "validate-chart [$label] did not run (exit $rc):"; tail -20 "$out" | sed 's/^/  /'; return 2
   fi
@@ -63,8 +63,14 @@ validate() {
 # ------------------------------------------------------------------ 1. chart validation
 t0=$(date +%s)
 validate chart; rc=$?
-cat "$TMP/chart.out"
-echo "(FAIL manifests lines above are fine when their only ERROR is the accepted finding: $ACCEPTED)"
+if [ $rc -eq 0 ]; then
+  # Relabel what validate-chart counted as failures but is the accepted finding.
+  sed -E -e 's/^FAIL  (manifests \[.*\]): ([0-9]+) errors in ([0-9]+) objects$/ok    \1: \3 objects, only the accepted finding/' \
+         -e "s/^  ERROR \[posture\](.*$ACCEPTED)/  accepted [posture]\1/" \
+         -e 's/^(validate-chart: [0-9]+ passed, [0-9]+ failed)$/\1 (failures: the accepted finding only)/' "$TMP/chart.out"
+else
+  cat "$TMP/chart.out"
+fi
 if [ $rc -eq 0 ]; then
   n=$(grep -cE '^ok +helm template' "$TMP/chart.out")
   nci=$(ls "$CHART"/ci/*-values.yaml | wc -l)
@@ -93,9 +99,11 @@ export HELM HELM_CACHE_HOME="$TMP/h/cache" HELM_CONFIG_HOME="$TMP/h/config" HELM
 
 # ------------------------------------------------------------------ 2. negative renders
 # Each broken variation must make validate-chart fail, for the reason given.
+# A copy without ci/: validate-chart renders only the defaults and the broken variation.
+mkdir -p "$TMP/neg" && cp -r "$CHART" "$TMP/neg/nodeproc" && rm -rf "$TMP/neg/nodeproc/ci"
 negative() {  # negative NAME EXPECTED_REGEX validate-chart-args...
   local name=$1 expect=$2; shift 2
-  validate "neg-$name" "$@"; local rc=$?
+  VCHART=$TMP/neg/nodeproc validate "neg-$name" "$@"; local rc=$?
   if [ $rc -eq 1 ] && grep -qE "$expect" "$TMP/neg-$name.out"; then
     ok "rejects $name: $(grep -E "$expect" "$TMP/neg-$name.out" | head -1 | sed 's/^ *//' | cut -c1-150)"
   elif [ $rc -eq 0 ]; then
@@ -240,6 +248,18 @@ for e in errors:
 sys.exit(1 if errors else 0)
 PYEOF
 
+# The hardened AppArmor profile the README offers compiles (apparmor_parser, Debian package apparmor).
+if command -v apparmor_parser >/dev/null || [ -x /usr/sbin/apparmor_parser ]; then
+  AAP=$(command -v apparmor_parser || echo /usr/sbin/apparmor_parser)
+  if "$AAP" -Q -K -S "$CHART/files/apparmor-nodeproc" >/dev/null 2>"$TMP/aa.err"; then
+    ok "files/apparmor-nodeproc compiles (apparmor_parser -Q -S)"
+  else
+    fail "files/apparmor-nodeproc does not compile"; grep -v 'Cache read/write disabled' "$TMP/aa.err" | head -5
+  fi
+else
+  echo "skip: AppArmor profile check (no apparmor_parser; Debian package apparmor)"
+fi
+
 # ------------------------------------------------------------------ 4. deploy/ in sync
 if out=$("$ROOT/deploy/generate.sh" --check 2>&1); then ok "$out"; else fail "deploy/ out of sync:"; echo "$out"; fi
 if command -v kubectl >/dev/null; then
@@ -284,25 +304,34 @@ for e in errors:
     print("  " + e)
 sys.exit(1 if errors else 0)
 PYEOF
-# The runtime stage's libraries cover what the built agent links (Debian package of each .so).
-if [ -x "$BUILD/agent/nodeproc" ] && command -v dpkg-query >/dev/null; then
-  need=$(ldd "$BUILD/agent/nodeproc" | awk '/=> \//{print $3}' | xargs -r -n1 readlink -f | xargs -r dpkg -S 2>/dev/null \
-         | cut -d: -f1 | sort -u | grep -vE '^(libc6|libgcc-s1|libstdc\+\+6)$')
+# The runtime stage's libraries cover what the built agent links: the Debian package of each
+# .so must be installed by the runtime stage, or be a dependency of one it installs.
+runtime_covers() {  # runtime_covers BINARY -> prints the packages not covered
+  local runtime listed closure p
   runtime=$(sed -n '/^FROM debian:bookworm-slim/,$p' "$ROOT/deploy/Dockerfile")
-  miss=()
-  for p in $need; do
-    # a library pulled in by a listed package (e.g. libnghttp2 by libcurl4) is fine
-    if ! grep -qw -- "$p" <<<"$runtime"; then
-      dep_ok=false
-      for listed in libabsl20220623 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libcurl4 libssl3 zlib1g; do
-        apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances "$listed" 2>/dev/null \
-          | grep -qE "^\s*(Depends: )?$p(:amd64)?$" && { dep_ok=true; break; }
-      done
-      $dep_ok || miss+=("$p")
-    fi
+  listed=$(sed -n '/apt-get install/,/&& rm/p' <<<"$runtime" | tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm)$')
+  # shellcheck disable=SC2086
+  closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+              --no-replaces --no-enhances $listed 2>/dev/null | sed -E 's/^ *(Pre)?Depends: //; s/:amd64$//; s/[<>]//g' | sort -u)
+  local so real pkgs=()
+  for so in $(ldd "$1" | awk '/=> \//{print $3}'); do
+    real=$(readlink -f "$so")
+    # usrmerge: dpkg may know the file as /lib/... or /usr/lib/...
+    p=$(dpkg -S "$real" 2>/dev/null || dpkg -S "${real#/usr}" 2>/dev/null || dpkg -S "$so" 2>/dev/null || echo "unowned:$so")
+    pkgs+=("$(head -1 <<<"$p" | cut -d: -f1)")
   done
-  if [ ${#miss[@]} -eq 0 ]; then ok "runtime stage provides every shared library of $BUILD/agent/nodeproc"
-  else fail "runtime stage lacks packages for: ${miss[*]}"; fi
+  for p in $(printf '%s\n' "${pkgs[@]+"${pkgs[@]}"}" | sort -u | grep -vE '^(libc6|libgcc-s1|libstdc\+\+6)$'); do
+    grep -qxF -- "$p" <<<"$listed"$'\n'"$closure" || echo "$p"
+  done
+}
+if [ -x "$BUILD/agent/nodeproc" ] && command -v dpkg >/dev/null && command -v apt-cache >/dev/null; then
+  miss=$(runtime_covers "$BUILD/agent/nodeproc")
+  if [ -z "$miss" ]; then ok "runtime stage provides every shared library of $BUILD/agent/nodeproc ($(ldd "$BUILD/agent/nodeproc" | grep -c '=> /') linked)"
+  else fail "deploy/Dockerfile runtime stage lacks packages for: $(echo $miss)"; fi
+  # The check itself: curl is covered (libcurl4), cmake is not (libjsoncpp25, libuv1, ...).
+  if [ -n "$(runtime_covers /usr/bin/curl)" ] || [ -z "$(runtime_covers "$(command -v cmake)")" ]; then
+    fail "runtime library check does not tell covered from uncovered binaries"
+  fi
 else
   echo "skip: runtime library check (no $BUILD/agent/nodeproc)"
 fi
@@ -335,11 +364,23 @@ if [ -n "${NODEPROC_PROMETHEUS_URL:-}" ]; then
   if python3 "$CHECK" --dashboard "$CHART/files/dashboard.json" --prometheus "$NODEPROC_PROMETHEUS_URL"; then
     ok "dashboard queries return data from $NODEPROC_PROMETHEUS_URL"
   else fail "dashboard queries against $NODEPROC_PROMETHEUS_URL"; fi
-elif [ ! -x "$AGENT" ] || ! command -v prometheus >/dev/null; then
-  echo "SKIP: live dashboard check: needs $AGENT and prometheus (scripts/deps.sh)"
 else
-  bash "$ROOT/tests/chart/live_dashboard.sh" "$AGENT" "$TMP/live" && ok "live: every dashboard query returns data from a real Prometheus scraping the agent" \
-    || fail "live dashboard check (tests/chart/live_dashboard.sh)"
+  live_rc=3
+  if [ -x "$AGENT" ] && command -v prometheus >/dev/null; then
+    bash "$ROOT/tests/chart/live_dashboard.sh" "$AGENT" "$TMP/live"; live_rc=$?
+    if [ $live_rc -eq 0 ]; then ok "live: every dashboard query returns data from a real Prometheus scraping the agent"
+    elif [ $live_rc -ne 3 ]; then fail "live dashboard check (tests/chart/live_dashboard.sh $AGENT)"; fi
+  fi
+  if [ $live_rc -eq 3 ]; then
+    echo "SKIP: live dashboard check against the agent: needs a built $AGENT that runs, and prometheus (scripts/deps.sh)"
+    if command -v prometheus >/dev/null; then
+      # Until then: the same queries against a stand-in exposition with METRICS.md's label sets.
+      if bash "$ROOT/tests/chart/live_dashboard.sh" --fake "$TMP/live-fake" >"$TMP/live-fake.log" 2>&1; then
+        ok "live (stand-in exporter): every dashboard query returns data from a real Prometheus"
+      else
+        fail "live dashboard check against the stand-in exporter"; tail -30 "$TMP/live-fake.log"
+      fi
+    fi
+  fi
 fi
-
 finish

@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -175,6 +176,55 @@ TEST(HttpServerTest, ServesMetricsHealthReadinessAnd404) {
   EXPECT_EQ(server.port(), 0);
   EXPECT_EQ(Get(port, "/healthz").status, 0);  // nobody listens any more
   server.Stop();                               // idempotent
+}
+
+// A collectable with many series, to pass the compression threshold.
+class BigCollectable : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    prometheus::MetricFamily family;
+    family.name = "nodeproc_test_big";
+    family.help = "Many series.";
+    family.type = prometheus::MetricType::Gauge;
+    for (int i = 0; i < 200; ++i) {
+      prometheus::ClientMetric metric;
+      metric.label = {{"i", std::to_string(i)}};
+      metric.gauge.value = i;
+      family.metric.push_back(metric);
+    }
+    return {family};
+  }
+};
+
+std::string Gunzip(const std::string& in) {
+  z_stream z{};
+  inflateInit2(&z, 15 + 16);
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  return rc == Z_STREAM_END ? out : "<inflate failed>";
+}
+
+TEST(HttpServerTest, MetricsAreGzippedWhenTheScraperAcceptsIt) {
+  HttpServer server(Loopback());
+  auto big = std::make_shared<BigCollectable>();
+  server.RegisterCollectable(big);
+  ASSERT_TRUE(server.Start().ok());
+  const std::string plain = server.RenderMetrics();
+  ASSERT_GT(plain.size(), 1024u);
+  Response identity = Get(server.port(), "/metrics");
+  EXPECT_THAT(identity.headers, Not(HasSubstr("Content-Encoding")));
+  EXPECT_EQ(identity.body, plain);
+  Response gzipped = Get(server.port(), "/metrics", "Accept-Encoding: gzip, deflate\r\n");
+  EXPECT_EQ(gzipped.status, 200);
+  EXPECT_THAT(gzipped.headers, HasSubstr("Content-Encoding: gzip"));
+  EXPECT_LT(gzipped.body.size(), plain.size() / 2);
+  EXPECT_EQ(Gunzip(gzipped.body), plain);
 }
 
 TEST(HttpServerTest, BasicAuthProtectsOnlyMetrics) {
