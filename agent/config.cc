@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -170,22 +171,18 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
   if ((c.web_tls_cert_file.empty()) != (c.web_tls_key_file.empty())) {
     return absl::InvalidArgumentError("--web-tls-cert-file and --web-tls-key-file go together");
   }
-  if (const std::string f = absl::GetFlag(FLAGS_web_basic_auth_password_file); !f.empty()) {
-    if (c.web_basic_auth_user.empty()) {
-      return absl::InvalidArgumentError("--web-basic-auth-password-file needs --web-basic-auth-user");
-    }
-    auto pw = ReadSmallFile(f, "--web-basic-auth-password-file");
-    if (!pw.ok()) return pw.status();
-    c.web_basic_auth_password = *pw;
-    absl::StripTrailingAsciiWhitespace(&c.web_basic_auth_password);
-  } else if (!c.web_basic_auth_user.empty()) {
-    return absl::InvalidArgumentError("--web-basic-auth-user needs --web-basic-auth-password-file");
+  c.web_basic_auth_password_file = absl::GetFlag(FLAGS_web_basic_auth_password_file);
+  c.web_bearer_token_file = absl::GetFlag(FLAGS_web_bearer_token_file);
+  if (c.web_basic_auth_user.empty() != c.web_basic_auth_password_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--web-basic-auth-user and --web-basic-auth-password-file go together");
   }
-  if (const std::string f = absl::GetFlag(FLAGS_web_bearer_token_file); !f.empty()) {
-    auto tok = ReadSmallFile(f, "--web-bearer-token-file");
-    if (!tok.ok()) return tok.status();
-    c.web_bearer_token = *tok;
-    absl::StripTrailingAsciiWhitespace(&c.web_bearer_token);
+  for (const auto& [file, flag] : {std::pair{c.web_basic_auth_password_file, "web-basic-auth-password-file"},
+                                   std::pair{c.web_bearer_token_file, "web-bearer-token-file"},
+                                   std::pair{c.web_tls_cert_file, "web-tls-cert-file"},
+                                   std::pair{c.web_tls_key_file, "web-tls-key-file"}}) {
+    if (file.empty()) continue;
+    if (auto s = CheckReadable(file, flag); !s.ok()) return s;
   }
   return c;
 }

@@ -49,8 +49,8 @@ struct AgentConfig {
   std::string web_tls_cert_file;
   std::string web_tls_key_file;
   std::string web_basic_auth_user;
-  std::string web_basic_auth_password;
-  std::string web_bearer_token;
+  std::string web_basic_auth_password_file;  // read by the HTTP server
+  std::string web_bearer_token_file;
 
   bool kubelet_enabled() const { return !kubelet_url.empty() || !kubelet_fixture_dir.empty(); }
 };

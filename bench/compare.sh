@@ -14,7 +14,8 @@
 #   bench/compare.sh [--quick] [--nodeproc=PATH] [--bench=PATH] [--out=FILE]
 #     --quick      N=100 only, 5 scrapes, 10 s sampler window (under ~1 minute)
 #     --nodeproc   the nodeproc binary (default: build/agent/nodeproc, then build-bench/...)
-#     --bench      nodeproc_bench, to also run its live-/proc scan under each N (optional)
+#     --bench      nodeproc_bench, to also run its live-/proc scan under each N (default:
+#                  build-bench/bench/nodeproc_bench when built; optional)
 # Not run in CI (several minutes); tests/suites/bench_smoke.sh runs --quick.
 set -uo pipefail
 
@@ -29,7 +30,7 @@ for arg in "$@"; do
     --nodeproc=*) NODEPROC=${arg#*=} ;;
     --bench=*) BENCH_BIN=${arg#*=} ;;
     --out=*) OUT=${arg#*=} ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -44,12 +45,15 @@ if [ -z "$NODEPROC" ]; then
     if [ -x "$c" ]; then NODEPROC=$c; break; fi
   done
 fi
+if [ -z "$BENCH_BIN" ] && [ -x "$ROOT/build-bench/bench/nodeproc_bench" ]; then
+  BENCH_BIN="$ROOT/build-bench/bench/nodeproc_bench"
+fi
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 HZ=$(getconf CLK_TCK)
 DATE=$(date -u +%Y%m%dT%H%M%SZ)
 [ -n "$OUT" ] || OUT="$ROOT/bench/results/compare-$DATE.md"
-DEADLINE=$(( $(date +%s) + (QUICK ? 120 : 900) ))   # hard stop for the whole run
+DEADLINE=$(( $(date +%s) + (QUICK ? 120 : 600) ))   # hard stop for the whole run
 
 WORK=$(mktemp -d /tmp/nodeproc-compare.XXXXXX)
 RAW="$WORK/raw.tsv"
@@ -206,6 +210,20 @@ spawn_sleepers() {
 }
 
 # --- the run ------------------------------------------------------------------------------------
+if [ -n "$BENCH_BIN" ] && [ -x "$BENCH_BIN" ]; then   # summary parse (110 pods x 3 containers)
+  if "$BENCH_BIN" --benchmark_filter='BM_ParseSummary' --benchmark_min_time=0.2 \
+       --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+       --benchmark_out_format=json --benchmark_out="$WORK/summary.json" >/dev/null 2>&1; then
+    "$PY" - "$WORK/summary.json" >>"$RAW" 2>/dev/null <<'EOF'
+import json, sys
+for b in json.load(open(sys.argv[1])).get("benchmarks", []):
+    if b.get("aggregate_name") == "median":
+        k = {"ns": 1e-6, "us": 1e-3, "ms": 1.0}[b["time_unit"]]
+        name = b["run_name"].replace("BM_ParseSummary", "").lower()
+        print("summary.%s.ms\t%.3f\nsummary.%s.cpu_ms\t%.3f" % (name, b["real_time"] * k, name, b["cpu_time"] * k))
+EOF
+  fi
+fi
 log "nodeproc=${NODEPROC:-none} process-exporter=${PE:-none} node-exporter=${NE:-none} hyperfine=$HAVE_HYPERFINE psutil=$HAVE_PSUTIL"
 for n in "${NS[@]}"; do
   time_left || { log "time budget exhausted before N=$n"; break; }
@@ -214,7 +232,10 @@ for n in "${NS[@]}"; do
   put "pids.$n" "$(count_pids)"
   log "N=$n: $(count_pids) PIDs"
 
-  r=$("$WORK/floor" --repeat=21) && put "floor.$n.inproc_ms" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$r")"
+  r=$("$WORK/floor" --repeat=21) && {
+    put "floor.$n.inproc_ms" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$r")"
+    put "floor.$n.inproc_cpu_ms" "$(sed -E 's/.*median_cpu_ms=([0-9.]+).*/\1/' <<<"$r")"
+  }
   r=$(measure floor "$WORK/floor") && { put "floor.$n.wall_ms" "${r%%$'\t'*}"; put "floor.$n.cpu_ms" "${r##*$'\t'}"; }
   if [ "$HAVE_SNAPSHOT" = 1 ]; then
     r=$(measure nodeproc "$NODEPROC" snapshot --format=csv --snapshot-wait=0s --log-level=error) &&
@@ -222,13 +243,27 @@ for n in "${NS[@]}"; do
     put "snapshot.$n.rows" "$(( $("$NODEPROC" snapshot --format=csv --snapshot-wait=0s --log-level=error 2>/dev/null | wc -l) - 1 ))"
   fi
   if [ "$HAVE_PSUTIL" = 1 ]; then
-    r=$("$PY" "$ROOT/bench/psutil_scan.py" --repeat=3) && put "psutil.$n.inproc_ms" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$r")"
+    r=$("$PY" "$ROOT/bench/psutil_scan.py" --repeat=3) && {
+      put "psutil.$n.inproc_ms" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$r")"
+      put "psutil.$n.inproc_cpu_ms" "$(sed -E 's/.*median_cpu_ms=([0-9.]+).*/\1/' <<<"$r")"
+    }
     r=$(measure psutil "$PY" "$ROOT/bench/psutil_scan.py") && { put "psutil.$n.wall_ms" "${r%%$'\t'*}"; put "psutil.$n.cpu_ms" "${r##*$'\t'}"; }
   fi
   if [ -n "$BENCH_BIN" ] && [ -x "$BENCH_BIN" ]; then
-    "$BENCH_BIN" --benchmark_filter='BM_ScanLiveProc$' --benchmark_min_time=0.5 --benchmark_format=json \
-      >"$WORK/bench.json" 2>/dev/null &&
-      put "benchscan.$n.ms" "$("$PY" -c 'import json,sys; b=json.load(open(sys.argv[1]))["benchmarks"]; print("%.3f" % (b[0]["real_time"]/1e6)) if b else None' "$WORK/bench.json")"
+    # ProcfsProbe::Scan of the live /proc, in-process (median of 5 repetitions), if built.
+    if "$BENCH_BIN" --benchmark_filter='BM_ScanLiveProc$' --benchmark_min_time=0.3 \
+         --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+         --benchmark_out_format=json --benchmark_out="$WORK/bench.json" >/dev/null 2>&1; then
+      r=$("$PY" - "$WORK/bench.json" 2>/dev/null <<'EOF'
+import json, sys
+for b in json.load(open(sys.argv[1])).get("benchmarks", []):
+    if b.get("aggregate_name") == "median":
+        k = 1e-6 if b["time_unit"] == "ns" else 1.0
+        print("%.3f %.3f" % (b["real_time"] * k, b["cpu_time"] * k))
+EOF
+)
+      [ -n "$r" ] && { put "benchscan.$n.ms" "${r% *}"; put "benchscan.$n.cpu_ms" "${r#* }"; }
+    fi
   fi
 
   if [ "$HAVE_RUN" = 1 ] && time_left; then

@@ -33,16 +33,18 @@ def main():
         else:
             print("usage: psutil_scan.py [--repeat=N]", file=sys.stderr)
             return 2
-    times = []
+    times, cpu = [], []
     n = 0
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         n = scan()
         times.append((time.perf_counter() - t0) * 1e3)
+        cpu.append((time.process_time() - c0) * 1e3)
     times.sort()
+    cpu.sort()
     out = "pids=%d" % n
     if repeat > 1:
-        out += " median_ms=%.3f" % times[len(times) // 2]
+        out += " median_ms=%.3f median_cpu_ms=%.3f" % (times[len(times) // 2], cpu[len(cpu) // 2])
     print(out)
     return 0
 

@@ -47,9 +47,9 @@ void AppendCsvTime(absl::Time t, std::string* out) {
 
 void AppendCsvPercent(const std::optional<double>& pct, std::string* out) {
   if (!pct.has_value() || !std::isfinite(*pct)) return;
-  char buf[32];
+  char buf[352];  // "%.2f" of the largest double is 312 characters
   const int n = std::snprintf(buf, sizeof(buf), "%.2f", *pct);
-  if (n > 0) out->append(buf, static_cast<size_t>(n));
+  if (n > 0 && static_cast<size_t>(n) < sizeof(buf)) out->append(buf, static_cast<size_t>(n));
 }
 
 void AppendCsvRow(const ProcessRecord& r, absl::Time timestamp, std::string* out) {

@@ -9,6 +9,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   prometheus python3-psutil prometheus-process-exporter prometheus-node-exporter hyperfine
   clang libclang-rt-14-dev strace util-linux
+  apparmor
 )
 if [ "${NODEPROC_DEPS_EXTRA:-}" != "" ]; then
   # shellcheck disable=SC2206

@@ -55,7 +55,7 @@ if timeout 170 "$ROOT/bench/compare.sh" --quick --nodeproc="$NODEPROC" --bench="
      --out="$TMP/compare.md" >"$TMP/compare.txt" 2>"$TMP/compare.err"; then
   cat "$TMP/compare.md"
   # The floor row must hold numbers: the harness itself worked.
-  if grep -qE '^\| 100 \| [0-9]+ \| [0-9.]+ \(' "$TMP/compare.md"; then ok "compare.sh --quick"; else fail "compare.sh --quick report"; fi
+  if grep -qE '^\| 100 \| [0-9]+ \| [0-9.]+ \| [0-9.]+ \|' "$TMP/compare.md"; then ok "compare.sh --quick"; else fail "compare.sh --quick report"; fi
 else
   tail -20 "$TMP/compare.err"; fail "compare.sh --quick exit code"
 fi

@@ -1,0 +1,387 @@
+#include "collectors/procfs_probe.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "collectors/proc_parsers.h"
+#include "core/absl_compat.h"
+#include "core/log.h"
+
+namespace nodeproc {
+namespace {
+
+// Bits of ProcfsProbe::logged_causes_: one per (file, kind of problem).
+enum Cause : int {
+  kIoDenied = 0,
+  kIoMissing,
+  kIoUnparsable,
+  kFdDenied,
+  kFdMissing,
+  kStatUnreadable,
+  kStatUnparsable,
+  kStatusUnreadable,
+  kStatusUnparsable,
+  kCmdlineUnreadable,
+};
+
+bool IsVanished(int err) { return err == ENOENT || err == ESRCH; }
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// A growable byte buffer reused across reads; only grows (amortised to nothing).
+struct ReadBuffer {
+  std::string bytes;
+  size_t size = 0;
+  std::string_view view() const { return std::string_view(bytes.data(), size); }
+};
+
+// Reads the whole file `name` under dirfd. Returns 0 or an errno value.
+int ReadFileAt(int dirfd, const char* name, ReadBuffer* buf) {
+  const int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return errno;
+  Fd closer(fd);
+  if (buf->bytes.size() < 4096) buf->bytes.resize(4096);
+  buf->size = 0;
+  for (;;) {
+    if (buf->size == buf->bytes.size()) buf->bytes.resize(buf->bytes.size() * 2);
+    const ssize_t n = ::read(fd, buf->bytes.data() + buf->size, buf->bytes.size() - buf->size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return 0;
+    buf->size += static_cast<size_t>(n);
+  }
+}
+
+struct LinuxDirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+// Calls fn(name) for every entry of the open directory fd but "." and "..", through
+// getdents64 into *buf (no DIR*, no allocation). Returns 0 or an errno value.
+template <typename Fn>
+int ForEachDirEntry(int fd, std::vector<char>* buf, Fn fn) {
+  if (buf->size() < 32 * 1024) buf->resize(32 * 1024);
+  for (;;) {
+    const long n = ::syscall(SYS_getdents64, fd, buf->data(), buf->size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return 0;
+    for (long off = 0; off < n;) {
+      const auto* d = reinterpret_cast<const LinuxDirent64*>(buf->data() + off);
+      off += d->d_reclen;
+      const char* name = d->d_name;
+      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+      fn(name);
+    }
+  }
+}
+
+// "1234" -> 1234; anything else (self, thread-self, sys, ...) -> -1.
+int32_t PidFromName(const char* name) {
+  int64_t v = 0;
+  if (*name == '\0') return -1;
+  for (const char* p = name; *p; ++p) {
+    if (*p < '0' || *p > '9') return -1;
+    v = v * 10 + (*p - '0');
+    if (v > INT32_MAX) return -1;
+  }
+  return v > 0 ? static_cast<int32_t>(v) : -1;
+}
+
+const char* ErrnoName(int err) {
+  switch (err) {
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case ESRCH: return "ESRCH";
+    case 0: return "none";
+    default: return ::strerror(err);
+  }
+}
+
+}  // namespace
+
+struct ProcfsProbe::Buffers {
+  std::vector<int32_t> pids;
+  std::vector<char> dirents;
+  ReadBuffer stat, status, cmdline, io;
+};
+
+ProcfsProbe::ProcfsProbe(std::string proc_root)
+    : proc_root_(std::move(proc_root)),
+      clk_tck_(std::max(1L, ::sysconf(_SC_CLK_TCK))),
+      page_size_(std::max(1L, ::sysconf(_SC_PAGESIZE))),
+      scan_buffers_(std::make_unique<Buffers>()),
+      sample_buffers_(std::make_unique<Buffers>()) {}
+
+ProcfsProbe::~ProcfsProbe() {
+  absl::MutexLock lock(&root_mu_);
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+absl::StatusOr<int> ProcfsProbe::RootFd() {
+  absl::MutexLock lock(&root_mu_);
+  if (root_fd_ >= 0) return root_fd_;
+  const int fd = ::open(proc_root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open proc root ", proc_root_, ": ", ::strerror(err)));
+  }
+  root_fd_ = fd;
+  return root_fd_;
+}
+
+absl::StatusOr<double> ProcfsProbe::BootTime(int root_fd) {
+  absl::MutexLock lock(&root_mu_);
+  if (btime_) return *btime_;
+  ReadBuffer buf;
+  if (const int err = ReadFileAt(root_fd, "stat", &buf); err != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", proc_root_, "/stat: ", ::strerror(err)));
+  }
+  absl::StatusOr<uint64_t> btime = ParseBootTime(buf.view());
+  if (!btime.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(proc_root_, "/stat: ", btime.status().message()));
+  }
+  btime_ = static_cast<double>(*btime);
+  timespec real{}, boot{};
+  if (::clock_gettime(CLOCK_REALTIME, &real) == 0 && ::clock_gettime(CLOCK_BOOTTIME, &boot) == 0) {
+    const double precise = static_cast<double>(real.tv_sec - boot.tv_sec) +
+                           static_cast<double>(real.tv_nsec - boot.tv_nsec) * 1e-9;
+    if (precise >= *btime_ - 0.5 && precise < *btime_ + 1.5) btime_ = precise;
+  }
+  return *btime_;
+}
+
+absl::Status ProcfsProbe::ListPids(int root_fd, Buffers* b) {
+  b->pids.clear();
+  // A fresh open file description per listing: the root fd itself is shared by both passes.
+  const int fd = ::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot list ", proc_root_, ": ", ::strerror(err)));
+  }
+  Fd closer(fd);
+  const int err = ForEachDirEntry(fd, &b->dirents, [b](const char* name) {
+    const int32_t pid = PidFromName(name);
+    if (pid > 0) b->pids.push_back(pid);
+  });
+  if (err != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot list ", proc_root_, ": ", ::strerror(err)));
+  }
+  std::sort(b->pids.begin(), b->pids.end());
+  return absl::OkStatus();
+}
+
+void ProcfsProbe::NoteProblem(int cause_bit, const char* file, int err, int32_t pid) {
+  const uint32_t bit = 1u << cause_bit;
+  if ((logged_causes_.fetch_or(bit, std::memory_order_relaxed) & bit) != 0) return;
+  const bool optional = cause_bit <= kFdMissing;
+  LogOnce(LogLevel::kWarning, absl::StrCat("procfs:", proc_root_, ":", file, ":", cause_bit),
+          optional ? "Cannot read a per-process file; such values are reported as unknown "
+                     "(logged once per cause)"
+                   : "Cannot read or parse a per-process file; such processes are skipped "
+                     "(logged once per cause)",
+          {{"file", file}, {"errno", ErrnoName(err)}, {"example_pid", pid},
+           {"proc_root", proc_root_}});
+}
+
+bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b,
+                              ProcessRecord* r) {
+  char name[16];
+  ::snprintf(name, sizeof name, "%d", pid);
+  const int dir = ::openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;  // gone (or not a folder)
+  Fd dir_closer(dir);
+
+  // Required: stat.
+  if (const int err = ReadFileAt(dir, "stat", &b->stat); err != 0) {
+    if (!IsVanished(err)) NoteProblem(kStatUnreadable, "stat", err, pid);
+    return false;
+  }
+  absl::StatusOr<ProcStat> st = ParseProcStat(b->stat.view());
+  if (!st.ok()) {
+    // An exited process may read as empty: not worth a log line.
+    if (b->stat.size != 0) NoteProblem(kStatUnparsable, "stat", 0, pid);
+    return false;
+  }
+  // Required: status (real uid).
+  if (const int err = ReadFileAt(dir, "status", &b->status); err != 0) {
+    if (!IsVanished(err)) NoteProblem(kStatusUnreadable, "status", err, pid);
+    return false;
+  }
+  absl::StatusOr<ProcStatus> status = ParseProcStatus(b->status.view());
+  if (!status.ok()) {
+    if (b->status.size != 0) NoteProblem(kStatusUnparsable, "status", 0, pid);
+    return false;
+  }
+
+  const bool kthread = st->kernel_thread();
+  r->pid = pid;
+  r->ppid = st->ppid;
+  r->name.assign(st->comm.data(), st->comm.size());
+  r->uid = status->real_uid;
+  r->state = ProcessStateFromLetter(st->state);
+  r->kernel_thread = kthread;
+  r->vms_bytes = st->vsize_bytes;
+  r->rss_bytes = st->rss_pages * static_cast<uint64_t>(page_size_);
+  r->threads = st->num_threads;
+  r->start_ticks = st->start_ticks;
+  r->start_time_unix = btime + static_cast<double>(st->start_ticks) / static_cast<double>(clk_tck_);
+  r->cpu_seconds = static_cast<double>(st->utime_ticks + st->stime_ticks) /
+                   static_cast<double>(clk_tck_);
+  r->cpu = CpuUsage{};
+  if (!r->container.empty()) r->container = ContainerRef{};
+
+  if (kthread) {
+    // Kernel threads have no command line and no file table; their io is not read.
+    r->cmdline.clear();
+    r->fds = 0;
+    r->read_bytes.reset();
+    r->write_bytes.reset();
+    return true;
+  }
+
+  // Required: cmdline (empty for zombies, which is fine).
+  if (const int err = ReadFileAt(dir, "cmdline", &b->cmdline); err != 0) {
+    if (!IsVanished(err)) NoteProblem(kCmdlineUnreadable, "cmdline", err, pid);
+    return false;
+  }
+  JoinCmdline(b->cmdline.view(), &r->cmdline);
+
+  // Optional: io and fd. A failure there is either the process exiting (then drop it whole,
+  // silently) or a real limit such as permission denied or a kernel without task io
+  // accounting (then the value is unknown, and the cause is logged once).
+  struct Problem {
+    int cause;
+    const char* file;
+    int err;
+  };
+  Problem problems[2];
+  int num_problems = 0;
+  bool check_vanished = false;
+  r->read_bytes.reset();
+  r->write_bytes.reset();
+  if (const int err = ReadFileAt(dir, "io", &b->io); err != 0) {
+    check_vanished |= IsVanished(err);
+    problems[num_problems++] = {IsVanished(err) ? kIoMissing : kIoDenied, "io", err};
+  } else if (absl::StatusOr<ProcIo> io = ParseProcIo(b->io.view()); io.ok()) {
+    r->read_bytes = io->read_bytes;
+    r->write_bytes = io->write_bytes;
+  } else {
+    check_vanished = true;  // an exiting process may read as empty
+    problems[num_problems++] = {kIoUnparsable, "io", 0};
+  }
+
+  r->fds.reset();
+  const int fd_dir = ::openat(dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd_err = fd_dir < 0 ? errno : 0;
+  if (fd_dir >= 0) {
+    Fd fd_closer(fd_dir);
+    uint32_t count = 0;
+    fd_err = ForEachDirEntry(fd_dir, &b->dirents, [&count](const char*) { ++count; });
+    if (fd_err == 0) r->fds = count;
+  }
+  if (fd_err != 0) {
+    check_vanished |= IsVanished(fd_err);
+    problems[num_problems++] = {IsVanished(fd_err) ? kFdMissing : kFdDenied, "fd", fd_err};
+  }
+
+  if (check_vanished && ::faccessat(dir, "stat", F_OK, 0) != 0 && IsVanished(errno)) {
+    return false;
+  }
+  for (int i = 0; i < num_problems; ++i) {
+    NoteProblem(problems[i].cause, problems[i].file, problems[i].err, pid);
+  }
+  return true;
+}
+
+absl::Status ProcfsProbe::Scan(std::vector<ProcessRecord>* out) {
+  absl::StatusOr<int> root_fd = RootFd();
+  if (!root_fd.ok()) return root_fd.status();
+  absl::StatusOr<double> btime = BootTime(*root_fd);
+  if (!btime.ok()) return btime.status();
+
+  absl::MutexLock lock(&scan_mu_);
+  Buffers* b = scan_buffers_.get();
+  if (absl::Status s = ListPids(*root_fd, b); !s.ok()) return s;
+
+  size_t n = 0;
+  for (const int32_t pid : b->pids) {
+    if (n == out->size()) out->emplace_back();
+    if (ReadProcess(*root_fd, pid, *btime, b, &(*out)[n])) ++n;
+  }
+  out->resize(n);
+  return absl::OkStatus();
+}
+
+absl::Status ProcfsProbe::SampleCpu(std::vector<CpuSample>* out) {
+  absl::StatusOr<int> root_fd = RootFd();
+  if (!root_fd.ok()) return root_fd.status();
+  absl::StatusOr<double> btime = BootTime(*root_fd);
+  if (!btime.ok()) return btime.status();
+
+  absl::MutexLock lock(&sample_mu_);
+  Buffers* b = sample_buffers_.get();
+  if (absl::Status s = ListPids(*root_fd, b); !s.ok()) return s;
+
+  out->clear();
+  char path[32];
+  for (const int32_t pid : b->pids) {
+    ::snprintf(path, sizeof path, "%d/stat", pid);
+    if (const int err = ReadFileAt(*root_fd, path, &b->stat); err != 0) {
+      if (!IsVanished(err) && err != ENOTDIR) NoteProblem(kStatUnreadable, "stat", err, pid);
+      continue;
+    }
+    absl::StatusOr<ProcStat> st = ParseProcStat(b->stat.view());
+    if (!st.ok()) {
+      if (b->stat.size != 0) NoteProblem(kStatUnparsable, "stat", 0, pid);
+      continue;
+    }
+    CpuSample& s = out->emplace_back();
+    s.pid = pid;
+    s.start_ticks = st->start_ticks;
+    s.start_time_unix = *btime +
+                        static_cast<double>(st->start_ticks) / static_cast<double>(clk_tck_);
+    s.cpu_seconds = static_cast<double>(st->utime_ticks + st->stime_ticks) /
+                    static_cast<double>(clk_tck_);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace nodeproc

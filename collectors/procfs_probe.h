@@ -1,0 +1,77 @@
+#pragma once
+// The Linux Probe: reads /proc (or any tree shaped like it, e.g. /host/proc or a test fixture).
+//
+// Hot path: the root is opened once; each PID folder is opened with openat() and its files are
+// read with read(2) into buffers reused across PIDs and scans; folders are listed with
+// getdents64 into a reused buffer. Kernel threads (PF_KTHREAD in stat) are recognised from
+// stat and their cmdline, io and fd are not read.
+//
+// Scan() and SampleCpu() may run concurrently (each has its own buffers); two concurrent
+// Scan() calls serialise.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "collectors/probe.h"
+#include "core/cpu_sample.h"
+#include "core/process_record.h"
+
+namespace nodeproc {
+
+class ProcfsProbe : public Probe {
+ public:
+  explicit ProcfsProbe(std::string proc_root);
+  ~ProcfsProbe() override;
+  ProcfsProbe(const ProcfsProbe&) = delete;
+  ProcfsProbe& operator=(const ProcfsProbe&) = delete;
+
+  // Every ProcessRecord field but `cpu` and `container` (left default). A PID whose required
+  // files (stat, status, and cmdline for user processes) vanish mid-read is dropped whole.
+  // io / fd that cannot be read (permission denied, not present) are unknown (nullopt), never
+  // zero; the cause is logged once. Kernel threads: empty cmdline, fds = 0, io unknown.
+  // Rows are sorted by pid. Fails only when the root or its "stat" (btime) is unreadable.
+  absl::Status Scan(std::vector<ProcessRecord>* out) override;
+
+  // Reads only <root>/<pid>/stat per PID. Rows are sorted by pid.
+  absl::Status SampleCpu(std::vector<CpuSample>* out) override;
+
+  const std::string& proc_root() const { return proc_root_; }
+
+ private:
+  struct Buffers;
+
+  absl::StatusOr<int> RootFd();
+  // Boot time in Unix seconds. /proc/stat's btime has whole seconds only; when it agrees with
+  // this kernel's CLOCK_REALTIME - CLOCK_BOOTTIME (the live host: containers share the kernel)
+  // the precise value is used instead, so start times are not up to 1 s early.
+  absl::StatusOr<double> BootTime(int root_fd);
+  absl::Status ListPids(int root_fd, Buffers* b);
+  // Fills *r for one PID; false when the PID is to be dropped.
+  bool ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b, ProcessRecord* r);
+  // Logs a read problem once per cause (not per PID), cheaply on repeats.
+  void NoteProblem(int cause_bit, const char* file, int err, int32_t pid);
+
+  const std::string proc_root_;
+  const long clk_tck_;
+  const long page_size_;
+
+  absl::Mutex root_mu_;
+  int root_fd_ ABSL_GUARDED_BY(root_mu_) = -1;
+  std::optional<double> btime_ ABSL_GUARDED_BY(root_mu_);
+
+  absl::Mutex scan_mu_;
+  std::unique_ptr<Buffers> scan_buffers_ ABSL_GUARDED_BY(scan_mu_);
+  absl::Mutex sample_mu_;
+  std::unique_ptr<Buffers> sample_buffers_ ABSL_GUARDED_BY(sample_mu_);
+
+  std::atomic<uint32_t> logged_causes_{0};
+};
+
+}  // namespace nodeproc

@@ -1,0 +1,70 @@
+#pragma once
+// The agent's own health on /metrics: scan and sampler durations, processes seen, kubelet
+// request outcomes and data age, CSV snapshot results, build info. The agent calls the
+// setters from any thread; Collect() renders the current values (see exporters/METRICS.md).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "prometheus/collectable.h"
+#include "prometheus/metric_family.h"
+
+namespace nodeproc {
+
+class SelfMetrics : public prometheus::Collectable {
+ public:
+  // `clock` gives "now" for the kubelet cache age (tests inject a fixed one).
+  SelfMetrics(std::string version, std::string commit,
+              std::function<absl::Time()> clock = [] { return absl::Now(); });
+
+  void ObserveScanDuration(absl::Duration d);     // one full scan
+  void ObserveSamplerDuration(absl::Duration d);  // one CPU sampler pass
+  void SetProcessesSeen(uint64_t count);          // processes of the last full scan
+
+  // Cumulative kubelet request outcomes, keyed "endpoint:code" (e.g. {"summary:200", 5},
+  // {"pods:403", 1}, {"summary:timeout", 2}); replaces what was set before. A key without ':'
+  // is an endpoint with code "unknown".
+  void SetKubeletRequestCounts(const std::map<std::string, uint64_t>& counts);
+  // Age of the kubelet data served, as of now; the exported age keeps growing from there
+  // until the next call. SetKubeletDataTime is the same given the fetch time.
+  void SetKubeletCacheAge(absl::Duration age);
+  void SetKubeletDataTime(absl::Time fetched_at);
+
+  void RecordSnapshotSuccess(absl::Time written_at);
+  void RecordSnapshotFailure();
+
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+  // Upper bounds of the duration histograms, in seconds.
+  static const std::vector<double>& DurationBuckets();
+
+ private:
+  struct Histogram {
+    std::vector<uint64_t> counts;  // per bucket (not cumulative), +Inf last
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  static void Observe(Histogram& h, absl::Duration d);
+
+  const std::string version_;
+  const std::string commit_;
+  const std::function<absl::Time()> clock_;
+
+  mutable absl::Mutex mu_;
+  Histogram scan_ ABSL_GUARDED_BY(mu_);
+  Histogram sampler_ ABSL_GUARDED_BY(mu_);
+  std::optional<uint64_t> processes_seen_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> kubelet_requests_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Time> kubelet_data_time_ ABSL_GUARDED_BY(mu_);
+  uint64_t snapshot_successes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t snapshot_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<absl::Time> last_snapshot_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace nodeproc
