@@ -284,51 +284,49 @@ bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b
   }
   JoinCmdline(b->cmdline.view(), &r->cmdline);
 
-  // Optional: io and fd. A failure there is either the process exiting (then drop it whole)
-  // or a real limit such as permission denied (then the value is unknown).
+  // Optional: io and fd. A failure there is either the process exiting (then drop it whole,
+  // silently) or a real limit such as permission denied or a kernel without task io
+  // accounting (then the value is unknown, and the cause is logged once).
+  struct Problem {
+    int cause;
+    const char* file;
+    int err;
+  };
+  Problem problems[2];
+  int num_problems = 0;
   bool check_vanished = false;
   r->read_bytes.reset();
   r->write_bytes.reset();
   if (const int err = ReadFileAt(dir, "io", &b->io); err != 0) {
-    if (IsVanished(err)) {
-      check_vanished = true;
-      NoteProblem(kIoMissing, "io", err, pid);
-    } else {
-      NoteProblem(kIoDenied, "io", err, pid);
-    }
+    check_vanished |= IsVanished(err);
+    problems[num_problems++] = {IsVanished(err) ? kIoMissing : kIoDenied, "io", err};
   } else if (absl::StatusOr<ProcIo> io = ParseProcIo(b->io.view()); io.ok()) {
     r->read_bytes = io->read_bytes;
     r->write_bytes = io->write_bytes;
   } else {
-    check_vanished = true;
-    if (b->io.size != 0) NoteProblem(kIoUnparsable, "io", 0, pid);
+    check_vanished = true;  // an exiting process may read as empty
+    problems[num_problems++] = {kIoUnparsable, "io", 0};
   }
 
   r->fds.reset();
   const int fd_dir = ::openat(dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd_dir < 0) {
-    const int err = errno;
-    if (IsVanished(err)) {
-      check_vanished = true;
-      NoteProblem(kFdMissing, "fd", err, pid);
-    } else {
-      NoteProblem(kFdDenied, "fd", err, pid);
-    }
-  } else {
+  int fd_err = fd_dir < 0 ? errno : 0;
+  if (fd_dir >= 0) {
     Fd fd_closer(fd_dir);
     uint32_t count = 0;
-    const int err = ForEachDirEntry(fd_dir, &b->dirents, [&count](const char*) { ++count; });
-    if (err == 0) {
-      r->fds = count;
-    } else if (IsVanished(err)) {
-      check_vanished = true;
-    } else {
-      NoteProblem(kFdDenied, "fd", err, pid);
-    }
+    fd_err = ForEachDirEntry(fd_dir, &b->dirents, [&count](const char*) { ++count; });
+    if (fd_err == 0) r->fds = count;
+  }
+  if (fd_err != 0) {
+    check_vanished |= IsVanished(fd_err);
+    problems[num_problems++] = {IsVanished(fd_err) ? kFdMissing : kFdDenied, "fd", fd_err};
   }
 
   if (check_vanished && ::faccessat(dir, "stat", F_OK, 0) != 0 && IsVanished(errno)) {
     return false;
+  }
+  for (int i = 0; i < num_problems; ++i) {
+    NoteProblem(problems[i].cause, problems[i].file, problems[i].err, pid);
   }
   return true;
 }

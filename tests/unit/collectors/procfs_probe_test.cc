@@ -207,6 +207,9 @@ class HostileTreeTest : public ::testing::Test {
     // 109: stat and status but no cmdline: a user process that vanished, dropped.
     AddUser(109, "nocmd", 'S', ""s, 1);
     std::filesystem::remove(Dir(109) + "/cmdline");
+    // 111: garbage io: unknown, row kept (the process still exists).
+    AddUser(111, "badio", 'S', "badio\0"s, 1);
+    Write(Dir(111) + "/io", "read_bytes: lots\nwrite_bytes: 1\n");
     // Not PIDs.
     std::filesystem::create_symlink("100", root_ + "/self");
     std::filesystem::create_directories(root_ + "/sys");
@@ -236,7 +239,7 @@ TEST_F(HostileTreeTest, KeepsCompleteRowsDropsVanishedOnes) {
   ProcfsProbe probe(root_);
   std::vector<ProcessRecord> rows;
   ASSERT_TRUE(probe.Scan(&rows).ok());
-  EXPECT_THAT(Pids(rows), ElementsAre(100, 101, 102, 103, 107, 108));
+  EXPECT_THAT(Pids(rows), ElementsAre(100, 101, 102, 103, 107, 108, 111));
 }
 
 TEST_F(HostileTreeTest, HostileCommAndCmdlineSurviveByteForByte) {
@@ -274,6 +277,10 @@ TEST_F(HostileTreeTest, UnreadableIoAndFdAreUnknownNotZero) {
   EXPECT_FALSE(ioerr->read_bytes.has_value());
   EXPECT_FALSE(ioerr->write_bytes.has_value());
   EXPECT_EQ(ioerr->fds, 2u);
+  const ProcessRecord* badio = Find(rows, 111);
+  ASSERT_NE(badio, nullptr);
+  EXPECT_FALSE(badio->read_bytes.has_value());
+  EXPECT_EQ(badio->fds, 1u);
   const ProcessRecord* nofd = Find(rows, 107);
   ASSERT_NE(nofd, nullptr);
   EXPECT_FALSE(nofd->fds.has_value());
@@ -308,7 +315,7 @@ TEST_F(HostileTreeTest, SampleCpuNeedsOnlyAParsableStat) {
   std::vector<CpuSample> samples;
   ASSERT_TRUE(probe.SampleCpu(&samples).ok());
   // 104 and 109 (no status / no cmdline) are still sampled; 105 (empty), 106 (garbage) not.
-  EXPECT_THAT(Pids(samples), ElementsAre(100, 101, 102, 103, 104, 107, 108, 109));
+  EXPECT_THAT(Pids(samples), ElementsAre(100, 101, 102, 103, 104, 107, 108, 109, 111));
   for (const CpuSample& s : samples) {
     EXPECT_EQ(s.start_ticks, 1000u);
     EXPECT_DOUBLE_EQ(s.cpu_seconds, 500.0 / kTck);
@@ -342,7 +349,7 @@ TEST_F(HostileTreeTest, AReadProblemIsLoggedOncePerCauseNotPerPid) {
     ++missing_io_lines;
   }
   EXPECT_EQ(missing_io_lines, 1u) << log;
-  EXPECT_EQ(rows.size(), 7u);
+  EXPECT_EQ(rows.size(), 8u);
 }
 
 TEST_F(HostileTreeTest, ScanAndSampleCpuCanRunConcurrently) {

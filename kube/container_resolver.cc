@@ -1,0 +1,87 @@
+#include "kube/container_resolver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/log.h"
+#include "kube/cgroup_parser.h"
+
+namespace nodeproc {
+namespace {
+
+// /proc/<pid>/cgroup is small (one line per hierarchy); bound it anyway.
+constexpr size_t kMaxCgroupFileBytes = 64 * 1024;
+
+// Reads the whole file into *out (reusing its capacity). False when it cannot be opened/read.
+bool ReadSmallFile(const std::string& path, std::string* out, int* error) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = errno;
+    return false;
+  }
+  out->clear();
+  char chunk[4096];
+  bool ok = true;
+  while (out->size() < kMaxCgroupFileBytes) {
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *error = errno;
+      ok = false;
+      break;
+    }
+    if (n == 0) break;
+    out->append(chunk, static_cast<size_t>(n));
+  }
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+ContainerResolver::ContainerResolver(std::string proc_root) : proc_root_(std::move(proc_root)) {}
+
+ContainerRef ContainerResolver::Resolve(int32_t pid, uint64_t start_ticks) {
+  absl::MutexLock lock(&mu_);
+  auto it = cache_.find(pid);
+  int reads = 0;
+  if (it != cache_.end() && it->second.start_ticks == start_ticks) {
+    if (!it->second.ref.empty() || it->second.reads >= kHostConfirmations) return it->second.ref;
+    reads = it->second.reads;
+  }
+
+  int error = 0;
+  std::string path = absl::StrCat(proc_root_, "/", pid, "/cgroup");
+  if (!ReadSmallFile(path, &buffer_, &error)) {
+    if (error != ENOENT && error != ESRCH) {
+      LogOnce(LogLevel::kWarning, absl::StrCat("cgroup:", error), "cannot read /proc/<pid>/cgroup",
+              {{"path", path}, {"errno", error}});
+    }
+    if (it != cache_.end()) cache_.erase(it);
+    return ContainerRef{};
+  }
+  ContainerRef ref;
+  if (std::optional<CgroupIdentity> id = ParseCgroupFile(buffer_)) {
+    ref.container_id = std::move(id->container_id);
+    ref.pod_uid = std::move(id->pod_uid);
+  }
+  cache_[pid] = Entry{start_ticks, ref, reads + 1};
+  return ref;
+}
+
+void ContainerResolver::Retain(const absl::flat_hash_set<int32_t>& live_pids) {
+  absl::MutexLock lock(&mu_);
+  absl::erase_if(cache_, [&](const auto& kv) { return !live_pids.contains(kv.first); });
+}
+
+size_t ContainerResolver::cached_for_test() const {
+  absl::MutexLock lock(&mu_);
+  return cache_.size();
+}
+
+}  // namespace nodeproc

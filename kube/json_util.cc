@@ -1,0 +1,62 @@
+#include "kube/json_util.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "rapidjson/error/en.h"
+
+namespace nodeproc::kube_json {
+
+const rapidjson::Value* Member(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject()) return nullptr;
+  auto it = v.FindMember(name);
+  if (it == v.MemberEnd()) return nullptr;
+  return &it->value;
+}
+
+const rapidjson::Value* ObjectMember(const rapidjson::Value& v, const char* name) {
+  const rapidjson::Value* m = Member(v, name);
+  return (m != nullptr && m->IsObject()) ? m : nullptr;
+}
+
+const rapidjson::Value* ArrayMember(const rapidjson::Value& v, const char* name) {
+  const rapidjson::Value* m = Member(v, name);
+  return (m != nullptr && m->IsArray()) ? m : nullptr;
+}
+
+std::optional<uint64_t> Uint(const rapidjson::Value& v, const char* name) {
+  const rapidjson::Value* m = Member(v, name);
+  if (m == nullptr) return std::nullopt;
+  if (m->IsUint64()) return m->GetUint64();
+  if (m->IsDouble()) {
+    double d = m->GetDouble();
+    // 2^64 is exactly representable; anything at or above it does not fit.
+    if (std::isfinite(d) && d >= 0 && d < 18446744073709551616.0 && d == std::floor(d)) {
+      return static_cast<uint64_t>(d);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string String(const rapidjson::Value& v, const char* name) {
+  const rapidjson::Value* m = Member(v, name);
+  if (m == nullptr || !m->IsString()) return "";
+  return std::string(m->GetString(), m->GetStringLength());
+}
+
+absl::Status Parse(std::string_view json, std::string_view what, rapidjson::Document* doc) {
+  // Iterative: a deeply nested hostile body cannot exhaust the stack. Trailing garbage after
+  // the document is an error too (no kParseStopWhenDoneFlag).
+  doc->Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
+  if (doc->HasParseError()) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed ", std::string(what), " JSON at offset ",
+                                                   doc->GetErrorOffset(), ": ",
+                                                   rapidjson::GetParseError_En(doc->GetParseError())));
+  }
+  if (!doc->IsObject()) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(what), " JSON is not an object"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace nodeproc::kube_json
