@@ -49,7 +49,11 @@ ContainerResolver::ContainerResolver(std::string proc_root) : proc_root_(std::mo
 ContainerRef ContainerResolver::Resolve(int32_t pid, uint64_t start_ticks) {
   absl::MutexLock lock(&mu_);
   auto it = cache_.find(pid);
-  if (it != cache_.end() && it->second.start_ticks == start_ticks) return it->second.ref;
+  int reads = 0;
+  if (it != cache_.end() && it->second.start_ticks == start_ticks) {
+    if (!it->second.ref.empty() || it->second.reads >= kHostConfirmations) return it->second.ref;
+    reads = it->second.reads;
+  }
 
   int error = 0;
   std::string path = absl::StrCat(proc_root_, "/", pid, "/cgroup");
@@ -66,7 +70,7 @@ ContainerRef ContainerResolver::Resolve(int32_t pid, uint64_t start_ticks) {
     ref.container_id = std::move(id->container_id);
     ref.pod_uid = std::move(id->pod_uid);
   }
-  cache_[pid] = Entry{start_ticks, ref};
+  cache_[pid] = Entry{start_ticks, ref, reads + 1};
   return ref;
 }
 

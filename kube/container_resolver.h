@@ -1,6 +1,9 @@
 #pragma once
 // PID -> container: reads <proc_root>/<pid>/cgroup once per process identity (pid + start
 // time, so a recycled pid is read again) and remembers the answer. Thread-safe.
+// A "host" answer is only remembered once it has been read kHostConfirmations times: a new
+// container process is briefly in its parent's (host) cgroup until the runtime moves it, and
+// caching that first look would mislabel the container's main process for its whole life.
 #include <cstdint>
 #include <string>
 
@@ -13,6 +16,8 @@ namespace nodeproc {
 
 class ContainerResolver {
  public:
+  static constexpr int kHostConfirmations = 3;
+
   explicit ContainerResolver(std::string proc_root);
 
   // container_id and pod_uid filled from the cgroup file; an empty ref for host processes and
@@ -28,6 +33,7 @@ class ContainerResolver {
   struct Entry {
     uint64_t start_ticks = 0;
     ContainerRef ref;
+    int reads = 0;  // times the file was read for this identity (host answers are re-read)
   };
 
   const std::string proc_root_;

@@ -33,7 +33,8 @@ elif [ -z "$fixture" ]; then
   else
     # Else assemble the layout --kubelet-fixture-dir reads from any summary + pods JSON fixtures.
     s=$(find "$ROOT/tests/fixtures" -name '*summary*.json' ! -name '*second*' 2>/dev/null | sort | head -1)
-    p=$(find "$ROOT/tests/fixtures" -name '*pods*.json' 2>/dev/null | sort | head -1)
+    p=$(find "$ROOT/tests/fixtures" -name 'pods.json' 2>/dev/null | sort | head -1)
+    [ -n "$p" ] || p=$(find "$ROOT/tests/fixtures" -name '*pods*.json' 2>/dev/null | sort | head -1)
     if [ -n "$s" ] && [ -n "$p" ]; then
       fixture=$WORK/kubelet
       mkdir -p "$fixture/stats"

@@ -101,6 +101,16 @@ std::vector<Case> Cases() {
       {"container_line_beats_pod_line",
        "5:cpu:/kubepods/burstable/pod" + uid + "\n4:memory:/kubepods/burstable/pod" + uid + "/" + id + "\n",
        CgroupIdentity{id, uid, ""}},
+      // Amazon ECS (task id is 32 hex, the container 64) and rootless podman under a user slice.
+      {"ecs_task", "9:perf_event:/ecs/55091c13b9b54ee9b5b3d1c10e4fbd0b/" + id + "\n", CgroupIdentity{id, "", ""}},
+      {"rootless_podman",
+       "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + id + ".scope/container\n",
+       CgroupIdentity{id, "", "podman"}},
+      // crun under CRI-O on cgroup v2 puts the payload in a "container" sub-cgroup.
+      {"crio_crun_container_subcgroup",
+       "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + uu + ".slice/crio-" + id +
+           ".scope/container\n",
+       CgroupIdentity{id, uid, "cri-o"}},
       // Host processes and junk.
       {"host_root_v2", "0::/\n", std::nullopt},
       {"host_init_scope", "0::/init.scope\n", std::nullopt},
@@ -151,8 +161,8 @@ TEST(CgroupParserTest, DeepAndLongInputDoesNotCrash) {
   auto got = ParseCgroupFile(many);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->container_id, kId);
-  const char kBinary[] = "0::/\0\xff\xfe/kubepods";
-  std::string binary(kBinary, sizeof(kBinary) - 1);  // 16 bytes (was 20: read past the literal)
+  static constexpr char kBinary[] = "0::/\0\xff\xfe/kubepods";
+  std::string binary(kBinary, sizeof(kBinary) - 1);
   EXPECT_FALSE(ParseCgroupFile(binary).has_value());
 }
 

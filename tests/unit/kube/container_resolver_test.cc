@@ -40,6 +40,22 @@ TEST(ContainerResolverTest, ResolvesFromFixtureTreeAndCaches) {
   EXPECT_TRUE(r.Resolve(100, 9000).empty());
 }
 
+TEST(ContainerResolverTest, HostAnswerIsConfirmedBeforeItIsRemembered) {
+  testing::TempDir tmp;
+  // A container process seen before the runtime moved it into its cgroup.
+  WriteCgroup(tmp.path(), 300, "0::/system.slice/containerd.service\n");
+  ContainerResolver r(tmp.path());
+  EXPECT_TRUE(r.Resolve(300, 42).empty());
+  WriteCgroup(tmp.path(), 300, "0::/kubepods/pod" + kUid + "/" + kId + "\n");
+  EXPECT_EQ(r.Resolve(300, 42).container_id, kId);  // re-read: now in its container
+
+  // A real host process is read kHostConfirmations times, then served from the cache.
+  WriteCgroup(tmp.path(), 301, "0::/init.scope\n");
+  for (int i = 0; i < ContainerResolver::kHostConfirmations; ++i) EXPECT_TRUE(r.Resolve(301, 1).empty());
+  WriteCgroup(tmp.path(), 301, "0::/docker/" + kId + "\n");
+  EXPECT_TRUE(r.Resolve(301, 1).empty());
+}
+
 TEST(ContainerResolverTest, MissingProcessIsEmptyAndNotCached) {
   testing::TempDir tmp;
   ContainerResolver r(tmp.path());

@@ -1,0 +1,259 @@
+#include "exporters/snapshot_writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/absl_compat.h"
+#include "core/log.h"
+#include "exporters/csv_format.h"
+
+namespace nodeproc {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kPrefix = "process_";
+constexpr std::string_view kSuffix = ".csv";
+constexpr size_t kFlushBytes = 64 * 1024;
+constexpr absl::Duration kStaleTemp = absl::Minutes(1);
+
+absl::Status ErrnoStatus(int err, std::string_view what, std::string_view path) {
+  std::string msg = absl::StrCat(ToAbsl(what), " ", ToAbsl(path), ": ", strerror(err));
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+      return absl::ResourceExhaustedError(msg);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return absl::PermissionDeniedError(msg);
+    case ENOENT:
+    case ENOTDIR:
+      return absl::FailedPreconditionError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+bool IsTempName(std::string_view name) {
+  return name.size() > kPrefix.size() + 1 && name[0] == '.' && name.substr(1, kPrefix.size()) == kPrefix &&
+         name.size() >= 4 && name.substr(name.size() - 4) == ".tmp";
+}
+
+// process_<YYYYMMDDTHHMMSSZ>.csv -> the time, or false.
+bool SnapshotTimeFromName(std::string_view name, absl::Time* t) {
+  if (name.size() <= kPrefix.size() + kSuffix.size() || name.substr(0, kPrefix.size()) != kPrefix ||
+      name.substr(name.size() - kSuffix.size()) != kSuffix) {
+    return false;
+  }
+  // YYYYMMDDTHHMMSSZ, parsed by position (strptime-style %Y would swallow all the digits).
+  std::string_view stamp = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  if (stamp.size() != 16 || stamp[8] != 'T' || stamp[15] != 'Z') return false;
+  auto num = [&](size_t pos, size_t len, int* out) {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (stamp[i] < '0' || stamp[i] > '9') return false;
+      v = v * 10 + (stamp[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int y, mo, d, h, mi, se;
+  if (!num(0, 4, &y) || !num(4, 2, &mo) || !num(6, 2, &d) || !num(9, 2, &h) || !num(11, 2, &mi) ||
+      !num(13, 2, &se)) {
+    return false;
+  }
+  const absl::CivilSecond cs(y, mo, d, h, mi, se);
+  if (cs.month() != mo || cs.day() != d || cs.hour() != h || cs.minute() != mi || cs.second() != se) {
+    return false;  // not a real date
+  }
+  *t = absl::FromCivil(cs, absl::UTCTimeZone());
+  return true;
+}
+
+// Writes all of `data` (retrying short writes and EINTR); errno on failure.
+int WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+// The agent-start folders of the machine (each holding process/).
+std::vector<fs::path> AgentStartDirs(const std::string& machine_dir) {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (fs::directory_iterator it(machine_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_directory(ec2)) dirs.push_back(it->path());
+  }
+  return dirs;
+}
+
+}  // namespace
+
+std::string SnapshotWriter::SanitizeMachineId(std::string_view id) {
+  std::string out;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    out.push_back(ok ? c : '_');
+  }
+  if (out.empty()) return "unknown";
+  if (out.find_first_not_of('.') == std::string::npos) std::replace(out.begin(), out.end(), '.', '_');
+  return out;
+}
+
+std::string SnapshotWriter::CompactTime(absl::Time t) {
+  return absl::FormatTime("%Y%m%dT%H%M%SZ", t, absl::UTCTimeZone());
+}
+
+SnapshotWriter::SnapshotWriter(SnapshotWriterOptions options) : options_(std::move(options)) {
+  machine_dir_ = (fs::path(options_.dir) / SanitizeMachineId(options_.machine_id)).string();
+  process_dir_ = (fs::path(machine_dir_) / CompactTime(options_.agent_start) / "process").string();
+  if (const char* delay = std::getenv("NODEPROC_TEST_SNAPSHOT_ROW_DELAY_MS")) {
+    int ms = 0;
+    if (absl::SimpleAtoi(delay, &ms) && ms > 0) row_delay_ms_ = ms;
+  }
+  RemoveStaleTempFiles();
+}
+
+void SnapshotWriter::RemoveStaleTempFiles() {
+  const absl::Time cutoff = absl::Now() - kStaleTemp;
+  for (const fs::path& start_dir : AgentStartDirs(machine_dir_)) {
+    std::error_code ec;
+    for (fs::directory_iterator it(start_dir / "process", ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (!IsTempName(name)) continue;
+      struct stat st;
+      if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (absl::FromTimeT(st.st_mtime) > cutoff) continue;  // maybe another writer's, in progress
+      if (::unlink(it->path().c_str()) == 0) {
+        LogInfo("removed stale snapshot temp file", {{"path", it->path().string()}});
+      }
+    }
+  }
+}
+
+absl::StatusOr<std::string> SnapshotWriter::Write(const Snapshot& snapshot,
+                                                  const std::atomic<bool>& cancel) {
+  std::error_code ec;
+  fs::create_directories(process_dir_, ec);
+  if (ec) return ErrnoStatus(ec.value(), "cannot create snapshot folder", process_dir_);
+
+  const std::string name = absl::StrCat(ToAbsl(kPrefix), CompactTime(snapshot.taken_at), ToAbsl(kSuffix));
+  const std::string final_path = absl::StrCat(process_dir_, "/", name);
+  const std::string temp_path = absl::StrCat(process_dir_, "/.", name, ".", ::getpid(), ".tmp");
+
+  const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(errno, "cannot create snapshot file", temp_path);
+
+  // Any way out but success removes the temp file.
+  auto fail = [&](absl::Status status) {
+    ::close(fd);
+    ::unlink(temp_path.c_str());
+    return status;
+  };
+
+  std::string buf;
+  buf.reserve(kFlushBytes + 4096);
+  buf.append(CsvHeader());
+  for (const ProcessRecord& r : snapshot.processes) {
+    if (cancel.load(std::memory_order_relaxed)) {
+      return fail(absl::CancelledError(absl::StrCat("snapshot cancelled: ", final_path)));
+    }
+    if (row_delay_ms_ > 0) absl::SleepFor(absl::Milliseconds(row_delay_ms_));
+    AppendCsvRow(r, snapshot.taken_at, &buf);
+    if (buf.size() >= kFlushBytes) {
+      if (int err = WriteAll(fd, buf)) return fail(ErrnoStatus(err, "cannot write snapshot file", temp_path));
+      buf.clear();
+    }
+  }
+  if (cancel.load(std::memory_order_relaxed)) {
+    return fail(absl::CancelledError(absl::StrCat("snapshot cancelled: ", final_path)));
+  }
+  if (int err = WriteAll(fd, buf)) return fail(ErrnoStatus(err, "cannot write snapshot file", temp_path));
+  if (::fsync(fd) != 0) return fail(ErrnoStatus(errno, "cannot fsync snapshot file", temp_path));
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(temp_path.c_str());
+    return ErrnoStatus(err, "cannot close snapshot file", temp_path);
+  }
+  if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp_path.c_str());
+    return ErrnoStatus(err, "cannot rename snapshot file to", final_path);
+  }
+  // Make the rename itself durable.
+  const int dir_fd = ::open(process_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  ApplyRetention(snapshot.taken_at, final_path);
+  return final_path;
+}
+
+void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_written) {
+  struct Entry {
+    absl::Time t;
+    std::string path;
+  };
+  std::vector<Entry> files;
+  const std::vector<fs::path> start_dirs = AgentStartDirs(machine_dir_);
+  for (const fs::path& start_dir : start_dirs) {
+    std::error_code ec;
+    for (fs::directory_iterator it(start_dir / "process", ec), end; !ec && it != end; it.increment(ec)) {
+      absl::Time t;
+      if (SnapshotTimeFromName(it->path().filename().string(), &t)) files.push_back({t, it->path().string()});
+    }
+  }
+  std::sort(files.begin(), files.end(), [](const Entry& a, const Entry& b) {
+    return a.t != b.t ? a.t > b.t : a.path > b.path;  // newest first
+  });
+  const bool age_limit = options_.max_age > absl::ZeroDuration() && options_.max_age != absl::InfiniteDuration();
+  int kept = 0;
+  for (const Entry& e : files) {
+    bool keep = e.path == just_written;
+    if (!keep) {
+      keep = (options_.keep_files <= 0 || kept < options_.keep_files) &&
+             (!age_limit || e.t >= now - options_.max_age);
+    }
+    if (keep) {
+      ++kept;
+      continue;
+    }
+    if (::unlink(e.path.c_str()) != 0 && errno != ENOENT) {
+      LogOnce(LogLevel::kWarning, absl::StrCat("snapshot-retention:", errno),
+              "cannot delete old snapshot", {{"path", e.path}, {"error", strerror(errno)}});
+    }
+  }
+  // Old agent-start folders left empty go too (rmdir fails harmlessly when not empty).
+  const fs::path current = fs::path(process_dir_).parent_path();
+  for (const fs::path& start_dir : start_dirs) {
+    if (start_dir == current) continue;
+    if (::rmdir((start_dir / "process").c_str()) == 0 || errno == ENOENT) ::rmdir(start_dir.c_str());
+  }
+}
+
+}  // namespace nodeproc

@@ -1,0 +1,57 @@
+#pragma once
+// Writes a Snapshot as a CSV file in the contract layout (DESIGN.md):
+//   <dir>/<machine-id>/<agent-start YYYYMMDDTHHMMSSZ>/process/process_<taken YYYYMMDDTHHMMSSZ>.csv
+// Atomic: rows go to ".process_<ts>.csv.<pid>.tmp" in the same folder, which is fsynced and
+// renamed, then the folder is fsynced. A reader sees a whole file or none; on any error or
+// cancellation the temp file is unlinked. After each successful write, retention keeps at most
+// `keep_files` newest snapshots of the machine (all agent-start folders) and drops those older
+// than `max_age` (measured from the snapshot just written), removing emptied old folders.
+// Not thread-safe: one writer thread.
+#include <atomic>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/snapshot.h"
+
+namespace nodeproc {
+
+struct SnapshotWriterOptions {
+  std::string dir;         // --snapshot-dir
+  std::string machine_id;  // sanitized into one path component
+  absl::Time agent_start;
+  int keep_files = 288;                        // <= 0: no count limit
+  absl::Duration max_age = absl::Hours(168);   // InfiniteDuration (or <= 0): no age limit
+};
+
+class SnapshotWriter {
+ public:
+  // Removes temp files older than a minute left by a crashed agent. Reads the test hook
+  // NODEPROC_TEST_SNAPSHOT_ROW_DELAY_MS (sleep per row, so tests can interrupt a write).
+  explicit SnapshotWriter(SnapshotWriterOptions options);
+
+  // Returns the path written. CancelledError when `cancel` became true during the write;
+  // otherwise an error naming the path and the cause (strerror), e.g. "No space left on device".
+  absl::StatusOr<std::string> Write(const Snapshot& snapshot, const std::atomic<bool>& cancel);
+
+  // <dir>/<machine-id>/<agent-start>/process
+  const std::string& process_dir() const { return process_dir_; }
+
+  // A machine id usable as one path component: [A-Za-z0-9._-] kept, the rest '_', never
+  // empty, "." or "..".
+  static std::string SanitizeMachineId(std::string_view id);
+  // YYYYMMDDTHHMMSSZ (UTC).
+  static std::string CompactTime(absl::Time t);
+
+ private:
+  void ApplyRetention(absl::Time now, const std::string& just_written);
+  void RemoveStaleTempFiles();
+
+  SnapshotWriterOptions options_;
+  std::string machine_dir_;
+  std::string process_dir_;
+  int row_delay_ms_ = 0;
+};
+
+}  // namespace nodeproc
