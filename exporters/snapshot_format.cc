@@ -130,7 +130,11 @@ std::string RenderJson(const Snapshot& snapshot) {
     o["cmdline"] = r.cmdline;
     o["vms_kb"] = r.vms_bytes / 1024;
     o["rss_kb"] = r.rss_bytes / 1024;
-    o["create_time"] = CsvTime(StartTime(r));
+    if (r.start_time_unix > 0) {
+      o["create_time"] = CsvTime(StartTime(r));
+    } else {
+      o["create_time"] = nullptr;  // unknown
+    }
     o["cpu_5s"] = Percent(r.cpu.pct_5s);
     o["cpu_2m"] = Percent(r.cpu.pct_2m);
     o["cpu_1h"] = Percent(r.cpu.pct_1h);
