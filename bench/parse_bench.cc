@@ -89,6 +89,10 @@ BENCHMARK(BM_JoinCmdline);
 #ifdef NODEPROC_BENCH_HAVE_CGROUP_PARSER
 void BM_ParseCgroupFileV2(benchmark::State& state) {
   const std::string text = SampleCgroupV2();
+  if (auto r = ParseCgroupFile(text); !r.has_value() || r->container_id.size() != 64 || r->pod_uid.empty()) {
+    state.SkipWithError("ParseCgroupFile did not find the container and pod");
+    return;
+  }
   for (auto _ : state) {
     auto r = ParseCgroupFile(text);
     benchmark::DoNotOptimize(r);
@@ -99,6 +103,10 @@ BENCHMARK(BM_ParseCgroupFileV2);
 
 void BM_ParseCgroupFileV1(benchmark::State& state) {
   const std::string text = SampleCgroupV1();
+  if (auto r = ParseCgroupFile(text); !r.has_value() || r->container_id.size() != 64 || r->pod_uid.empty()) {
+    state.SkipWithError("ParseCgroupFile did not find the container and pod");
+    return;
+  }
   for (auto _ : state) {
     auto r = ParseCgroupFile(text);
     benchmark::DoNotOptimize(r);

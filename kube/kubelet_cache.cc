@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "kube/pods_parser.h"
+#include "kube/summary_parser.h"
 
 namespace nodeproc {
 namespace {
@@ -15,10 +17,16 @@ std::string OutcomeOf(KubeletSource* source, const absl::Status& status) {
   return outcome;
 }
 
+KubeletCacheOptions WithDefaultParsers(KubeletCacheOptions options) {
+  if (!options.parse_summary) options.parse_summary = [](std::string_view b) { return ParseSummary(b); };
+  if (!options.parse_pods) options.parse_pods = [](std::string_view b) { return ParsePods(b); };
+  return options;
+}
+
 }  // namespace
 
 KubeletCache::KubeletCache(KubeletSource* source, KubeletCacheOptions options)
-    : source_(source), options_(std::move(options)) {
+    : source_(source), options_(WithDefaultParsers(std::move(options))) {
   if (options_.background) worker_ = std::thread([this] { WorkerLoop(); });
 }
 

@@ -161,7 +161,8 @@ TEST(CgroupParserTest, DeepAndLongInputDoesNotCrash) {
   auto got = ParseCgroupFile(many);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->container_id, kId);
-  std::string binary("0::/\0\xff\xfe/kubepods", 20);
+  static constexpr char kBinary[] = "0::/\0\xff\xfe/kubepods";
+  std::string binary(kBinary, sizeof(kBinary) - 1);
   EXPECT_FALSE(ParseCgroupFile(binary).has_value());
 }
 

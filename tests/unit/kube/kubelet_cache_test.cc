@@ -12,7 +12,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "core/absl_compat.h"
+#include <fstream>
+#include <sstream>
+
 #include "gtest/gtest.h"
+#include "tests/support/test_paths.h"
 
 namespace nodeproc {
 namespace {
@@ -335,6 +339,41 @@ TEST_F(KubeletCacheTest, DestructorJoinsTheWorkerDuringARefresh) {
   cache.reset();  // returns once the in-flight refresh has finished
   opener.join();
   EXPECT_EQ(source_.Calls("/stats/summary"), 1);
+}
+
+}  // namespace
+}  // namespace nodeproc
+
+namespace nodeproc {
+namespace {
+
+TEST(KubeletCacheRealParsersTest, DefaultsToTheRealParsersOnRecordedFixtures) {
+  // The recorded files are named stats-summary.json and pods.json: map them.
+  class Renamed : public KubeletSource {
+   public:
+    explicit Renamed(std::string dir) : dir_(std::move(dir)) {}
+    absl::StatusOr<std::string> Fetch(std::string_view path) override {
+      std::string file = dir_ + (path == "/pods" ? "/pods.json" : "/stats-summary.json");
+      std::ifstream in(file);
+      if (!in) return absl::NotFoundError(file);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    }
+   private:
+    std::string dir_;
+  } renamed(testing::FixturesDir() + "/kubelet");
+  KubeletCacheOptions o;
+  o.background = false;
+  KubeletCache cache(&renamed, o);
+  cache.RefreshNow();
+  KubeletCache::View v = cache.Get();
+  ASSERT_TRUE(v.last_error.ok()) << v.last_error;
+  ASSERT_NE(v.summary, nullptr);
+  EXPECT_FALSE(v.summary->node.node_name.empty());
+  EXPECT_FALSE(v.summary->pods.empty());
+  ASSERT_NE(v.pods, nullptr);
+  EXPECT_FALSE(v.pods->empty());
 }
 
 }  // namespace
