@@ -1,17 +1,133 @@
 #include "agent/cli.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
-#include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "absl/flags/usage.h"
+#include "absl/time/clock.h"
+#include "agent/agent.h"
+#include "agent/config.h"
+#include "agent/flags.h"
+#include "core/absl_compat.h"
+#include "core/log.h"
+#include "exporters/snapshot_format.h"
 
 namespace nodeproc {
+namespace {
+
+constexpr char kUsage[] =
+    "nodeproc: per-node process agent for Kubernetes.\n"
+    "usage:\n"
+    "  nodeproc run      [flags]   run the agent (metrics server, CPU sampler, CSV snapshots)\n"
+    "  nodeproc snapshot [flags]   take one snapshot now and print it (--format=csv|json|table)\n"
+    "  nodeproc version            print the version\n"
+    "Flags are written --flag-name=value (or --flag_name); each is also read from the\n"
+    "environment as NODEPROC_FLAG_NAME. Repeatable: --container-include, --container-exclude,\n"
+    "--scrub-pattern. Try --helpfull for the list.";
+
+void WriteAll(const std::string& text) {
+  const char* p = text.data();
+  size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = ::write(STDOUT_FILENO, p, left);
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+int Fail(const absl::Status& s) {
+  // One clear line on stderr.
+  std::fprintf(stderr, "nodeproc: %s\n", std::string(ToStd(s.message())).c_str());
+  return 2;
+}
+
+int RunAgent(const AgentConfig& config) {
+  // Signals are taken by one thread with sigwait: every other thread inherits the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  Agent agent(config);
+  if (absl::Status s = agent.Init(); !s.ok()) return Fail(s);
+  std::thread signals([&agent, set] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        LogInfo("SIGHUP received: configuration is read at start only; restart to apply changes");
+        continue;
+      }
+      LogInfo("signal received, stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      agent.RequestStop();
+      return;
+    }
+  });
+  signals.detach();  // it ends with the process; a stop from elsewhere must not wait on it
+  absl::Status s = agent.Run();
+  if (!s.ok()) return Fail(s);
+  return 0;
+}
+
+int RunSnapshot(const AgentConfig& config) {
+  AgentConfig c = config;
+  c.listen_address.clear();
+  c.snapshot_dir.clear();
+  c.one_shot = true;
+  Agent agent(c);
+  if (absl::Status s = agent.Init(); !s.ok()) return Fail(s);
+  agent.SampleOnce();
+  agent.RefreshKubeletNow();
+  absl::SleepFor(c.snapshot_wait);
+  agent.SampleOnce();
+  auto snap = agent.TakeSnapshot();
+  if (!snap.ok()) return Fail(snap.status());
+  if (c.format == "csv") {
+    WriteAll(RenderCsv(**snap));
+  } else if (c.format == "json") {
+    WriteAll(RenderJson(**snap));
+  } else {
+    WriteAll(RenderTable(**snap));
+  }
+  return 0;
+}
+
+}  // namespace
 
 int RunCli(int argc, char** argv) {
-  if (argc >= 2 && std::strcmp(argv[1], "version") == 0) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::string_view command = argc >= 2 ? std::string_view(argv[1]) : std::string_view();
+  if (command == "version" || command == "--version") {
     std::printf("nodeproc %s (commit %s)\n", NODEPROC_VERSION, NODEPROC_GIT_COMMIT);
     return 0;
   }
-  std::fprintf(stderr, "usage: nodeproc run|snapshot|version [flags]\n");
-  return 2;
+  if (command != "run" && command != "snapshot") {
+    std::fprintf(stderr, "%s\n", kUsage);
+    return command == "help" || command == "--help" || command == "-h" ? 0 : 2;
+  }
+  // Drop the sub-command; flags follow.
+  std::vector<char*> args;
+  args.push_back(argv[0]);
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  RepeatedFlags repeated;
+  auto positional = ParseFlags(static_cast<int>(args.size()), args.data(), &repeated);
+  if (!positional.ok()) return Fail(positional.status());
+  if (!positional->empty()) {
+    return Fail(absl::InvalidArgumentError("unexpected argument: " + positional->front()));
+  }
+  auto config = ConfigFromFlags(repeated);
+  if (!config.ok()) return Fail(config.status());
+  return command == "run" ? RunAgent(*config) : RunSnapshot(*config);
 }
 
 }  // namespace nodeproc

@@ -44,6 +44,7 @@ struct AgentConfig {
   int max_process_series = 2000;
 
   std::string format = "table";
+  bool one_shot = false;  // `nodeproc snapshot`: no threads, blocking kubelet refresh
   absl::Duration snapshot_wait = absl::Seconds(1);
 
   std::string web_tls_cert_file;

@@ -1,10 +1,13 @@
 #include "kube/kubelet_cache.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "kube/pods_parser.h"
+#include "kube/summary_parser.h"
 
 namespace nodeproc {
 namespace {
@@ -15,10 +18,16 @@ std::string OutcomeOf(KubeletSource* source, const absl::Status& status) {
   return outcome;
 }
 
+KubeletCacheOptions WithDefaultParsers(KubeletCacheOptions options) {
+  if (!options.parse_summary) options.parse_summary = [](std::string_view b) { return ParseSummary(b); };
+  if (!options.parse_pods) options.parse_pods = [](std::string_view b) { return ParsePods(b); };
+  return options;
+}
+
 }  // namespace
 
 KubeletCache::KubeletCache(KubeletSource* source, KubeletCacheOptions options)
-    : source_(source), options_(std::move(options)) {
+    : source_(source), options_(WithDefaultParsers(std::move(options))) {
   if (options_.background) worker_ = std::thread([this] { WorkerLoop(); });
 }
 
@@ -43,10 +52,16 @@ void KubeletCache::WorkerLoop() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](KubeletCache* c) ABSL_NO_THREAD_SAFETY_ANALYSIS { return c->requested_ || c->stopping_; },
-          this));
+      // Wake on a reader's request, or every validity window to keep the data fresh even
+      // when nobody reads (and to notice a recovered kubelet or a rotated token).
+      const absl::Duration tick = std::max(options_.validity, absl::Milliseconds(1));
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](KubeletCache* c) ABSL_NO_THREAD_SAFETY_ANALYSIS { return c->requested_ || c->stopping_; },
+              this),
+          tick);
       if (stopping_) return;
+      if (!requested_ && (!options_.periodic || Now() - stats_.last_attempt < options_.validity)) continue;
     }
     absl::MutexLock refresh(&refresh_mu_);
     {

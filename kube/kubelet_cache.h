@@ -26,14 +26,17 @@ namespace nodeproc {
 struct KubeletCacheOptions {
   absl::Duration validity = absl::Seconds(10);
   bool fetch_pods = true;
-  // Parsers (kube/summary_parser.h, kube/pods_parser.h); injected so the cache does not depend
-  // on them. Required.
+  // Parsers; empty = the real ones (ParseSummary from kube/summary_parser.h, ParsePods from
+  // kube/pods_parser.h). Tests inject fakes.
   std::function<absl::StatusOr<Summary>(std::string_view)> parse_summary;
   std::function<absl::StatusOr<std::vector<PodInfo>>(std::string_view)> parse_pods;
   // Clock, for tests. Defaults to absl::Now.
   std::function<absl::Time()> now;
   // false: no worker thread; Get() never refreshes, only RefreshNow() does (one-shot snapshot).
   bool background = true;
+  // With background: the worker also refreshes on its own once the data is older than the
+  // validity window, without waiting for a reader.
+  bool periodic = true;
 };
 
 struct KubeletCacheStats {

@@ -12,7 +12,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "core/absl_compat.h"
+#include <fstream>
+#include <sstream>
+
 #include "gtest/gtest.h"
+#include "tests/support/test_paths.h"
 
 namespace nodeproc {
 namespace {
@@ -243,6 +247,35 @@ TEST_F(KubeletCacheTest, ReadersNeverBlockAndOnlyOneRefreshIsInFlight) {
   EXPECT_EQ(source_.MaxInFlight(), 1);
 }
 
+TEST_F(KubeletCacheTest, WorkerRefreshesStaleDataWithoutReaders) {
+  Healthy();
+  KubeletCacheOptions o = Options();
+  o.validity = absl::Milliseconds(1);  // the worker's real-time tick; staleness uses the fake clock
+  KubeletCache cache(&source_, o);
+  source_.WaitCalls("/stats/summary", 1);  // no Get() at all: the worker asked by itself
+  cache.WaitIdle();
+  EXPECT_EQ(cache.Get().summary->node.node_name, "n1");
+  Advance(absl::Seconds(1));
+  Healthy("n2");
+  source_.WaitCalls("/stats/summary", 2);
+  cache.WaitIdle();
+  EXPECT_EQ(cache.Stats().outcomes["summary:200"], 2u);
+}
+
+TEST_F(KubeletCacheTest, NonPeriodicWorkerOnlyRefreshesForReaders) {
+  Healthy();
+  KubeletCacheOptions o = Options();
+  o.validity = absl::Milliseconds(1);
+  o.periodic = false;
+  {
+    KubeletCache cache(&source_, o);
+    Advance(absl::Seconds(1));
+    absl::SleepFor(absl::Milliseconds(30));  // many worker ticks; none may fetch
+    cache.WaitIdle();
+  }
+  EXPECT_EQ(source_.Calls("/stats/summary"), 0);
+}
+
 TEST_F(KubeletCacheTest, RefreshNowWaitsForTheInFlightRefresh) {
   Healthy();
   KubeletCache cache(&source_, Options());
@@ -335,6 +368,41 @@ TEST_F(KubeletCacheTest, DestructorJoinsTheWorkerDuringARefresh) {
   cache.reset();  // returns once the in-flight refresh has finished
   opener.join();
   EXPECT_EQ(source_.Calls("/stats/summary"), 1);
+}
+
+}  // namespace
+}  // namespace nodeproc
+
+namespace nodeproc {
+namespace {
+
+TEST(KubeletCacheRealParsersTest, DefaultsToTheRealParsersOnRecordedFixtures) {
+  // The recorded files are named stats-summary.json and pods.json: map them.
+  class Renamed : public KubeletSource {
+   public:
+    explicit Renamed(std::string dir) : dir_(std::move(dir)) {}
+    absl::StatusOr<std::string> Fetch(std::string_view path) override {
+      std::string file = dir_ + (path == "/pods" ? "/pods.json" : "/stats-summary.json");
+      std::ifstream in(file);
+      if (!in) return absl::NotFoundError(file);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    }
+   private:
+    std::string dir_;
+  } renamed(testing::FixturesDir() + "/kubelet");
+  KubeletCacheOptions o;
+  o.background = false;
+  KubeletCache cache(&renamed, o);
+  cache.RefreshNow();
+  KubeletCache::View v = cache.Get();
+  ASSERT_TRUE(v.last_error.ok()) << v.last_error;
+  ASSERT_NE(v.summary, nullptr);
+  EXPECT_FALSE(v.summary->node.node_name.empty());
+  EXPECT_FALSE(v.summary->pods.empty());
+  ASSERT_NE(v.pods, nullptr);
+  EXPECT_FALSE(v.pods->empty());
 }
 
 }  // namespace

@@ -1,0 +1,94 @@
+#include "agent/snapshot_pipeline.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/clock.h"
+#include "kube/enrichment.h"
+
+namespace nodeproc {
+
+std::shared_ptr<const Summary> SnapshotPipeline::FilteredSummary(
+    const std::shared_ptr<const Summary>& summary, const std::vector<PodInfo>* pods) {
+  if (summary == nullptr || parts_.filter == nullptr) return summary;
+  if (summary == filtered_from_ && pods == filtered_pods_.get()) return filtered_;
+  absl::flat_hash_map<std::string_view, const PodInfo*> pods_by_uid;
+  if (pods != nullptr) {
+    for (const PodInfo& p : *pods) pods_by_uid[p.uid] = &p;
+  }
+  auto out = std::make_shared<Summary>(*summary);
+  for (PodStats& pod : out->pods) {
+    const PodInfo* info = nullptr;
+    if (auto it = pods_by_uid.find(pod.uid); it != pods_by_uid.end()) info = it->second;
+    std::erase_if(pod.containers, [&](const ContainerStats& c) {
+      ContainerRef ref;
+      ref.pod_uid = pod.uid;
+      ref.pod_namespace = pod.pod_namespace;
+      ref.pod_name = pod.name;
+      ref.container_name = c.name;
+      if (info != nullptr) {
+        for (const PodContainer& pc : info->containers) {
+          if (pc.name == c.name) {
+            ref.image = pc.image;
+            ref.container_id = pc.container_id;
+          }
+        }
+      }
+      return parts_.filter->Excluded(ref, info);
+    });
+  }
+  filtered_from_ = summary;
+  filtered_ = out;
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotPipeline::Build() {
+  absl::MutexLock lock(&mu_);
+  const absl::Time start = absl::Now();
+  if (absl::Status s = parts_.probe->Scan(&scratch_); !s.ok()) return s;
+  const absl::Time now = absl::Now();
+
+  auto snap = std::make_shared<Snapshot>();
+  snap->taken_at = now;
+
+  absl::flat_hash_set<int32_t> live;
+  live.reserve(scratch_.size());
+  for (ProcessRecord& r : scratch_) {
+    live.insert(r.pid);
+    if (parts_.windows != nullptr) {
+      r.cpu = parts_.windows->Usage(r.pid, r.start_ticks, r.start_time_unix, r.cpu_seconds, now);
+    }
+    if (parts_.resolver != nullptr && !r.kernel_thread) {
+      r.container = parts_.resolver->Resolve(r.pid, r.start_ticks);
+    }
+  }
+  if (parts_.resolver != nullptr) parts_.resolver->Retain(live);
+
+  const std::vector<PodInfo>* pods = nullptr;
+  const Summary* summary = nullptr;
+  KubeletCache::View view;
+  if (parts_.kubelet != nullptr) {
+    view = parts_.kubelet->Get();
+    pods = view.pods.get();
+    summary = view.summary.get();
+    snap->kubelet_summary = FilteredSummary(view.summary, pods);
+    filtered_pods_ = view.pods;
+    if (view.summary != nullptr) snap->kubelet_age = now - view.summary_fetched_at;
+  }
+  EnrichProcesses(&scratch_, pods, summary);
+  if (parts_.filter != nullptr) parts_.filter->Apply(&scratch_, pods);
+  if (parts_.privacy != nullptr) {
+    for (ProcessRecord& r : scratch_) {
+      if (!r.cmdline.empty()) r.cmdline = parts_.privacy->Apply(r.cmdline);
+    }
+  }
+  const size_t n = scratch_.size();
+  snap->processes = std::move(scratch_);
+  scratch_.clear();
+  scratch_.reserve(n + n / 8);  // the next scan fills it without regrowing
+  snap->scan_duration = absl::Now() - start;
+  return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+}  // namespace nodeproc

@@ -1,0 +1,50 @@
+#pragma once
+// Builds one immutable Snapshot: full scan -> CPU windows -> cgroup -> kubelet enrichment ->
+// container filter -> command-line privacy. Used by `run` (scrapes and CSV) and `snapshot`.
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "collectors/cpu_windows.h"
+#include "collectors/probe.h"
+#include "core/snapshot.h"
+#include "exporters/cmdline_privacy.h"
+#include "kube/container_filter.h"
+#include "kube/container_resolver.h"
+#include "kube/kubelet_cache.h"
+
+namespace nodeproc {
+
+struct PipelineParts {
+  Probe* probe = nullptr;
+  CpuWindows* windows = nullptr;
+  ContainerResolver* resolver = nullptr;
+  KubeletCache* kubelet = nullptr;  // null in host-only mode
+  const ContainerFilter* filter = nullptr;
+  const CmdlinePrivacy* privacy = nullptr;
+};
+
+class SnapshotPipeline {
+ public:
+  explicit SnapshotPipeline(PipelineParts parts) : parts_(parts) {}
+
+  // One full scan. Serialised: concurrent callers take turns (the probe's buffers are reused).
+  absl::StatusOr<std::shared_ptr<const Snapshot>> Build();
+
+ private:
+  // The kubelet summary without the containers the filter excludes, recomputed only when the
+  // cache hands out a new summary.
+  std::shared_ptr<const Summary> FilteredSummary(const std::shared_ptr<const Summary>& summary,
+                                                 const std::vector<PodInfo>* pods)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  PipelineParts parts_;
+  absl::Mutex mu_;
+  std::vector<ProcessRecord> scratch_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Summary> filtered_from_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const std::vector<PodInfo>> filtered_pods_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Summary> filtered_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace nodeproc
