@@ -65,7 +65,7 @@ log() { echo "compare: $*" >&2; }
 
 stop_spawner() {
   if [ -n "$SPAWNER_PID" ]; then
-    exec 7>&- 2>/dev/null || true          # stdin EOF: the spawner kills its children
+    exec 7>&-                              # stdin EOF: the spawner kills its children
     kill -TERM "$SPAWNER_PID" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$SPAWNER_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$SPAWNER_PID" 2>/dev/null || true
