@@ -59,7 +59,10 @@ void AppendCsvRow(const ProcessRecord& r, absl::Time timestamp, std::string* out
   out->push_back(',');
   AppendCsvField(r.cmdline, out);
   absl::StrAppend(out, ",", r.vms_bytes / 1024, ",", r.rss_bytes / 1024, ",");
-  AppendCsvTime(absl::FromUnixSeconds(static_cast<int64_t>(std::floor(r.start_time_unix))), out);
+  // 0: unknown; beyond year 9999 it is garbage (and would overflow the conversion).
+  if (r.start_time_unix > 0 && r.start_time_unix < 253402300800.0) {
+    AppendCsvTime(absl::FromUnixSeconds(static_cast<int64_t>(std::floor(r.start_time_unix))), out);
+  }
   out->push_back(',');
   AppendCsvPercent(r.cpu.pct_5s, out);
   out->push_back(',');

@@ -22,6 +22,11 @@ std::string CsvTime(absl::Time t) {
   return s;
 }
 
+// As the CSV: 0 is unknown, past year 9999 is garbage.
+bool KnownStart(const ProcessRecord& r) {
+  return r.start_time_unix > 0 && r.start_time_unix < 253402300800.0;
+}
+
 absl::Time StartTime(const ProcessRecord& r) {
   return absl::FromUnixSeconds(static_cast<int64_t>(std::floor(r.start_time_unix)));
 }
@@ -104,7 +109,7 @@ std::string Cpu(const std::optional<double>& v) {
 
 // ps style: the time of day when started the same (UTC) day as the snapshot, else "Nov18".
 std::string Start(const ProcessRecord& r, absl::Time now) {
-  if (r.start_time_unix <= 0) return "-";
+  if (!KnownStart(r)) return "-";
   const absl::Time start = StartTime(r);
   const absl::TimeZone utc = absl::UTCTimeZone();
   if (absl::ToCivilDay(start, utc) == absl::ToCivilDay(now, utc)) return absl::FormatTime("%H:%M:%S", start, utc);
@@ -130,7 +135,11 @@ std::string RenderJson(const Snapshot& snapshot) {
     o["cmdline"] = r.cmdline;
     o["vms_kb"] = r.vms_bytes / 1024;
     o["rss_kb"] = r.rss_bytes / 1024;
-    o["create_time"] = CsvTime(StartTime(r));
+    if (KnownStart(r)) {
+      o["create_time"] = CsvTime(StartTime(r));
+    } else {
+      o["create_time"] = nullptr;  // unknown
+    }
     o["cpu_5s"] = Percent(r.cpu.pct_5s);
     o["cpu_2m"] = Percent(r.cpu.pct_2m);
     o["cpu_1h"] = Percent(r.cpu.pct_1h);

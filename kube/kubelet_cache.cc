@@ -1,5 +1,6 @@
 #include "kube/kubelet_cache.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -51,10 +52,16 @@ void KubeletCache::WorkerLoop() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](KubeletCache* c) ABSL_NO_THREAD_SAFETY_ANALYSIS { return c->requested_ || c->stopping_; },
-          this));
+      // Wake on a reader's request, or every validity window to keep the data fresh even
+      // when nobody reads (and to notice a recovered kubelet or a rotated token).
+      const absl::Duration tick = std::max(options_.validity, absl::Milliseconds(1));
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](KubeletCache* c) ABSL_NO_THREAD_SAFETY_ANALYSIS { return c->requested_ || c->stopping_; },
+              this),
+          tick);
       if (stopping_) return;
+      if (!requested_ && (!options_.periodic || Now() - stats_.last_attempt < options_.validity)) continue;
     }
     absl::MutexLock refresh(&refresh_mu_);
     {

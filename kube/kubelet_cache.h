@@ -34,6 +34,9 @@ struct KubeletCacheOptions {
   std::function<absl::Time()> now;
   // false: no worker thread; Get() never refreshes, only RefreshNow() does (one-shot snapshot).
   bool background = true;
+  // With background: the worker also refreshes on its own once the data is older than the
+  // validity window, without waiting for a reader.
+  bool periodic = true;
 };
 
 struct KubeletCacheStats {

@@ -8,6 +8,7 @@
 # 3. RBAC per mode, probes/mounts/args of the DaemonSet (helm template + python).
 # 4. deploy/ is what deploy/generate.sh makes from the chart; `kubectl kustomize deploy/` builds.
 # 5. deploy/Dockerfile's package lists agree with scripts/deps.sh and the ldd of the built agent.
+#    The built agent runs healthy with the args the chart renders (every variation).
 # 6. Dashboard: offline checks; live (every query returns data) against a real Prometheus
 #    scraping the built agent, when BUILD_DIR/agent/nodeproc and prometheus exist.
 set -uo pipefail
@@ -334,6 +335,19 @@ if [ -x "$BUILD/agent/nodeproc" ] && command -v dpkg >/dev/null && command -v ap
   fi
 else
   echo "skip: runtime library check (no $BUILD/agent/nodeproc)"
+fi
+
+# The built agent accepts the args the chart renders (defaults and every ci variation).
+if [ -x "$BUILD/agent/nodeproc" ] && "$BUILD/agent/nodeproc" version >/dev/null 2>&1; then
+  if python3 "$ROOT/tests/chart/agent_accepts_chart_args.py" "$HELM" "$CHART" "$BUILD/agent/nodeproc" "$TMP/args" >"$TMP/args.log" 2>&1; then
+    ok "the built agent runs healthy with the chart's args ($(grep -c '^ok' "$TMP/args.log") variations)"
+  elif grep -q '^usage: nodeproc run|snapshot|version' "$TMP/args"/*.log 2>/dev/null; then
+    echo "SKIP: chart args vs agent: the agent has no 'run' command yet"
+  else
+    fail "the built agent rejects the chart's args"; cat "$TMP/args.log"
+  fi
+else
+  echo "skip: chart args vs agent (no $BUILD/agent/nodeproc)"
 fi
 
 # ------------------------------------------------------------------ 6. dashboard queries

@@ -98,6 +98,7 @@ TEST(CsvFormatTest, UnknownValuesAreEmptyNotZero) {
   r.cpu = CpuUsage{};
   r.container = ContainerRef{};
   r.state = ProcessState::kZombie;
+  r.start_time_unix = 0;
   std::string out;
   AppendCsvRow(r, kTaken, &out);
   auto rows = testing::ParseCsvStrict(out);
@@ -105,6 +106,7 @@ TEST(CsvFormatTest, UnknownValuesAreEmptyNotZero) {
   ASSERT_EQ(rows->size(), 1u);
   const auto& f = (*rows)[0];
   ASSERT_EQ(f.size(), kCsvColumns.size());
+  EXPECT_EQ(f[6], "");
   EXPECT_EQ(f[7], "");
   EXPECT_EQ(f[8], "");
   EXPECT_EQ(f[9], "");

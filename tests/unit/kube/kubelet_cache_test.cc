@@ -247,6 +247,35 @@ TEST_F(KubeletCacheTest, ReadersNeverBlockAndOnlyOneRefreshIsInFlight) {
   EXPECT_EQ(source_.MaxInFlight(), 1);
 }
 
+TEST_F(KubeletCacheTest, WorkerRefreshesStaleDataWithoutReaders) {
+  Healthy();
+  KubeletCacheOptions o = Options();
+  o.validity = absl::Milliseconds(1);  // the worker's real-time tick; staleness uses the fake clock
+  KubeletCache cache(&source_, o);
+  source_.WaitCalls("/stats/summary", 1);  // no Get() at all: the worker asked by itself
+  cache.WaitIdle();
+  EXPECT_EQ(cache.Get().summary->node.node_name, "n1");
+  Advance(absl::Seconds(1));
+  Healthy("n2");
+  source_.WaitCalls("/stats/summary", 2);
+  cache.WaitIdle();
+  EXPECT_EQ(cache.Stats().outcomes["summary:200"], 2u);
+}
+
+TEST_F(KubeletCacheTest, NonPeriodicWorkerOnlyRefreshesForReaders) {
+  Healthy();
+  KubeletCacheOptions o = Options();
+  o.validity = absl::Milliseconds(1);
+  o.periodic = false;
+  {
+    KubeletCache cache(&source_, o);
+    Advance(absl::Seconds(1));
+    absl::SleepFor(absl::Milliseconds(30));  // many worker ticks; none may fetch
+    cache.WaitIdle();
+  }
+  EXPECT_EQ(source_.Calls("/stats/summary"), 0);
+}
+
 TEST_F(KubeletCacheTest, RefreshNowWaitsForTheInFlightRefresh) {
   Healthy();
   KubeletCache cache(&source_, Options());

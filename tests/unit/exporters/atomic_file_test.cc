@@ -1,0 +1,68 @@
+#include "exporters/atomic_file.h"
+
+#include <dirent.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
+
+namespace nodeproc {
+namespace {
+
+std::vector<std::string> List(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (struct dirent* de = ::readdir(d)) {
+    const std::string n = de->d_name;
+    if (n != "." && n != "..") out.push_back(n);
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(AtomicFileTest, WritesReplacesAndLeavesNoTemp) {
+  nodeproc::testing::TempDir dir;
+  const std::string path = dir.path() + "/files_20261122T220000Z.csv";
+  std::atomic<bool> cancel{false};
+  std::string big(300 * 1024, 'x');  // several chunks
+  ASSERT_TRUE(WriteFileAtomically(path, big, cancel).ok());
+  EXPECT_EQ(Read(path), big);
+  ASSERT_TRUE(WriteFileAtomically(path, "new\n", cancel).ok());
+  EXPECT_EQ(Read(path), "new\n");
+  EXPECT_EQ(List(dir.path()), std::vector<std::string>{"files_20261122T220000Z.csv"});
+}
+
+TEST(AtomicFileTest, CancelledLeavesTargetUntouched) {
+  nodeproc::testing::TempDir dir;
+  const std::string path = dir.path() + "/f.csv";
+  std::atomic<bool> cancel{false};
+  ASSERT_TRUE(WriteFileAtomically(path, "old\n", cancel).ok());
+  cancel = true;
+  const absl::Status s = WriteFileAtomically(path, std::string(200 * 1024, 'y'), cancel);
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(Read(path), "old\n");
+  EXPECT_EQ(List(dir.path()), std::vector<std::string>{"f.csv"});
+}
+
+TEST(AtomicFileTest, MissingFolderIsAnErrorNamingThePath) {
+  std::atomic<bool> cancel{false};
+  const absl::Status s = WriteFileAtomically("/nonexistent-dir/x/f.csv", "a", cancel);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.message()).find("/nonexistent-dir/x"), std::string::npos) << s;
+  EXPECT_NE(std::string(s.message()).find("No such file"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace nodeproc
