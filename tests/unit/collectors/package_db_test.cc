@@ -148,7 +148,11 @@ class PackageResolverTest : public ::testing::Test {
   }
   static std::vector<FileEntry> Files(std::initializer_list<const char*> paths) {
     std::vector<FileEntry> out;
-    for (const char* p : paths) out.push_back(FileEntry{.path = p});
+    for (const char* p : paths) {
+      FileEntry e;
+      e.path = p;
+      out.push_back(std::move(e));
+    }
     return out;
   }
   nodeproc::testing::TempDir dir_;
