@@ -130,6 +130,20 @@ void MaskKeyValues(std::string_view tok, size_t base, std::vector<Range>* out) {
   }
 }
 
+// AWS access key ids (AKIA... long-term, ASIA... temporary): 20 upper-case alphanumerics
+// wherever they appear in a token.
+void MaskAwsAccessKeyIds(std::string_view tok, size_t base, std::vector<Range>* out) {
+  auto upper_alnum = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  for (size_t p = 0; p + 20 <= tok.size(); ++p) {
+    if (tok.compare(p, 4, "AKIA") != 0 && tok.compare(p, 4, "ASIA") != 0) continue;
+    if (p > 0 && upper_alnum(tok[p - 1])) continue;
+    size_t e = p + 4;
+    while (e < tok.size() && upper_alnum(tok[e])) ++e;
+    if (e - p == 20) out->emplace_back(base + p, base + e);
+    p = e - 1;
+  }
+}
+
 void MergeAndMask(std::string_view text, std::vector<Range>* ranges, std::string* out) {
   std::sort(ranges->begin(), ranges->end());
   out->clear();
@@ -185,17 +199,50 @@ std::string CmdlinePrivacy::ScrubKnownSecrets(std::string_view cmdline) {
     if (next == "-") return;  // "read it from stdin"
     mask.push_back(tokens[i + 1]);
   };
+  // "Authorization: Bearer x": the scheme word is not the secret, what follows is.
+  auto mask_header_value = [&](size_t& i) {
+    if (i + 2 < tokens.size()) {
+      std::string_view scheme = tok(i + 1);
+      for (std::string_view s : {"bearer", "basic", "token", "digest", "negotiate", "apikey"}) {
+        if (EqualsIgnoreCase(scheme, s)) {
+          ++i;
+          break;
+        }
+      }
+    }
+    mask_next(i);
+  };
   bool mysql = false;
+  bool sshpass = false;
   for (size_t i = 0; i < tokens.size(); ++i) {
     const std::string_view t = tok(i);
     const size_t base = tokens[i].first;
     if (t[0] != '-' && IsMysqlClient(Basename(t))) mysql = true;
+    if (t[0] != '-' && Basename(t) == "sshpass") sshpass = true;
     MaskUrlCredentials(t, base, &mask);
     MaskKeyValues(t, base, &mask);
+    MaskAwsAccessKeyIds(t, base, &mask);
     // mysql -pSECRET (attached; "-p x" would make x the database name).
     if (mysql && t.size() > 2 && t[0] == '-' && t[1] == 'p') {
       mask.emplace_back(base + 2, tokens[i].second);
       continue;
+    }
+    // sshpass -p SECRET / -pSECRET.
+    if (sshpass && t.size() >= 2 && t[0] == '-' && t[1] == 'p') {
+      if (t.size() == 2) {
+        mask_next(i);
+      } else {
+        mask.emplace_back(base + 2, tokens[i].second);
+      }
+      continue;
+    }
+    // --header=Authorization: Basic x (curl -H, wget --header=...).
+    if (const size_t eq = t.rfind('='); eq != std::string_view::npos && t.back() == ':') {
+      const std::string norm = Normalize(t.substr(eq + 1, t.size() - eq - 2));
+      if (norm == "authorization" || norm == "proxyauthorization") {
+        mask_header_value(i);
+        continue;
+      }
     }
 
     if (t.find('=') == std::string_view::npos) {
@@ -206,17 +253,7 @@ std::string CmdlinePrivacy::ScrubKnownSecrets(std::string_view cmdline) {
       if (header) key.remove_suffix(1);
       const std::string norm = Normalize(key);
       if (header && (norm == "authorization" || norm == "proxyauthorization" || IsSecretKey(norm))) {
-        // "Authorization: Bearer x": the scheme word is not the secret, what follows is.
-        if (i + 2 < tokens.size()) {
-          std::string_view scheme = tok(i + 1);
-          for (std::string_view s : {"bearer", "basic", "token", "digest", "negotiate", "apikey"}) {
-            if (EqualsIgnoreCase(scheme, s)) {
-              ++i;
-              break;
-            }
-          }
-        }
-        mask_next(i);
+        mask_header_value(i);
         continue;
       }
       if (!dashed && EqualsIgnoreCase(t, "bearer")) {

@@ -104,8 +104,12 @@ std::vector<fs::path> AgentStartDirs(const std::string& machine_dir) {
   std::vector<fs::path> dirs;
   std::error_code ec;
   for (fs::directory_iterator it(machine_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code ec2;
-    if (it->is_directory(ec2)) dirs.push_back(it->path());
+    // Real folders only (lstat): a symlink planted in the snapshot folder must not lead
+    // retention, which deletes files, outside it.
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (::lstat((it->path() / "process").c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) continue;
+    dirs.push_back(it->path());
   }
   return dirs;
 }

@@ -23,7 +23,7 @@ import threading
 import time
 
 POD_UID = "5e8f1b1e-2f39-4b54-9d9f-1e2b3c4d5e6f"
-CONTAINER_ID = "8e2a1d0f4c9b7a6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d"
+CONTAINER_ID = "8e2a1d0f4c9b7a6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e"
 CGROUP = f"0::/kubepods/burstable/pod{POD_UID}/{CONTAINER_ID}\n"
 
 

@@ -10,7 +10,10 @@ import socket
 import subprocess
 import tempfile
 import time
+import sys
 import urllib.request
+
+csv.field_size_limit(sys.maxsize)  # a command line may be megabytes long
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("NODEPROC_BINARY", os.path.join(ROOT, "build", "agent", "nodeproc"))
@@ -138,7 +141,8 @@ class Agent:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            return self.proc.wait(timeout=timeout * SLOW)
+            rc = self.proc.wait(timeout=timeout * SLOW)
+            return rc
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

@@ -40,19 +40,27 @@ class HttpFaultTest(unittest.TestCase):
         return time.time() - start
 
     def test_idle_connections_delay_but_never_kill_the_server(self):
-        idle = []
-        for _ in range(8):
-            s = socket.create_connection(("127.0.0.1", self.agent.port))
-            idle.append(s)
+        # One idle client takes one of the server's workers: the others still answer at once.
+        one = socket.create_connection(("127.0.0.1", self.agent.port))
         try:
-            took = self.healthz_seconds()
-            # The server's request timeout (10 s) bounds how long idle clients hold workers.
-            self.assertLess(took, 25 * SLOW, f"/healthz took {took:.1f}s behind 8 idle connections")
+            fast = self.healthz_seconds()
+            self.assertLess(fast, 3 * SLOW, f"/healthz took {fast:.1f}s behind one idle connection")
+        finally:
+            one.close()
+        # More idle clients than workers: each holds a worker until the server's request timeout
+        # (10 s), so /healthz waits (a liveness-probe risk, see the report) but is answered,
+        # and the agent survives.
+        idle = [socket.create_connection(("127.0.0.1", self.agent.port)) for _ in range(8)]
+        try:
+            took = self.healthz_seconds(timeout=120)
+            self.assertLess(took, 60 * SLOW, f"/healthz took {took:.1f}s behind 8 idle connections")
         finally:
             for s in idle:
                 s.close()
+        self.assertTrue(self.agent.alive())
         self.assertLess(self.healthz_seconds(), 2 * SLOW)
-        print(f"8 idle connections: /healthz answered after {took:.1f}s; after they closed: fast")
+        print(f"idle connections: 1 -> /healthz in {fast:.2f}s; 8 -> /healthz after {took:.1f}s; "
+              "after they closed: fast")
 
     def test_garbage_huge_headers_and_early_hangups(self):
         fds_before = open_fds(self.agent.pid)

@@ -149,7 +149,9 @@ class RunKubeletFaultTest(KubeletFaultBase):
                 self.assertGreater(float(age[0].split()[-1]), 1.0, "cache age grows while failing")
             self.kubelet.mode = "ok"
             n0 = self.kubelet.count()
-            agent.wait_for(lambda: self.kubelet.count() > n0 + 1, what="a refresh after recovery")
+            # Refreshes are driven by readers (scrapes): keep scraping.
+            agent.wait_for(lambda: agent.get("/metrics")[0] == 200 and self.kubelet.count() > n0,
+                           what="a refresh after recovery")
             time.sleep(1.5)
             _, body, _ = self.metrics(agent)
             age = [l for l in body.splitlines() if l.startswith("nodeproc_kubelet_cache_age_seconds")]
@@ -168,7 +170,10 @@ class RunKubeletFaultTest(KubeletFaultBase):
             agent.wait_for(lambda: 'namespace="faults"' in agent.get("/metrics")[1],
                            what="pod labels")
             os.remove(self.kubelet.token_file)
-            time.sleep(3)
+            end = time.time() + 3
+            while time.time() < end:  # scrapes drive refreshes, which now fail
+                agent.get("/metrics")
+                time.sleep(0.2)
             self.assertTrue(agent.alive())
             status, body = agent.get("/metrics")
             self.assertEqual(status, 200)
@@ -181,7 +186,8 @@ class RunKubeletFaultTest(KubeletFaultBase):
             os.rename(tmp, self.kubelet.token_file)
             n_ok = lambda: sum(1 for p, m, s in self.kubelet.requests if s == 200)  # noqa: E731
             before = n_ok()
-            agent.wait_for(lambda: n_ok() > before, timeout=20, what="a request with the rotated token")
+            agent.wait_for(lambda: agent.get("/metrics")[0] == 200 and n_ok() > before, timeout=20,
+                           what="a request with the rotated token")
             log = agent.log()
             print("token file gone:", next((l for l in log.splitlines() if "token" in l.lower()), "(no line)")[:200])
         finally:

@@ -89,8 +89,16 @@ class SnapshotPathTest(unittest.TestCase):
         with open(victim, "w") as f:
             f.write("precious\n")
         os.makedirs(os.path.join(snapdir, "node"))
-        # An old agent-start folder that is really a symlink to somewhere else.
+        # An old agent-start folder that is really a symlink to somewhere else, and a real one
+        # whose process/ folder is a symlink.
         os.symlink(outside, os.path.join(snapdir, "node", "20000101T000000Z"))
+        outside2 = os.path.join(self.tmp, "precious2")
+        os.makedirs(outside2)
+        victim2 = os.path.join(outside2, "process_20000102T000000Z.csv")
+        with open(victim2, "w") as f:
+            f.write("precious\n")
+        os.makedirs(os.path.join(snapdir, "node", "20000102T000000Z"))
+        os.symlink(outside2, os.path.join(snapdir, "node", "20000102T000000Z", "process"))
         agent = harness.Agent(f"--proc-root={self.fake.proc}", "--snapshot-interval=1s",
                               "--snapshot-retention=1,1s", snapshot_dir=snapdir,
                               machine_id="node", listen=False)
@@ -102,6 +110,7 @@ class SnapshotPathTest(unittest.TestCase):
             rc = agent.stop()
         self.assertEqual(rc, 0, agent.log()[-2000:])
         self.assertTrue(os.path.exists(victim), "retention deleted a file through a symlink")
+        self.assertTrue(os.path.exists(victim2), "retention deleted a file through a symlinked process/")
         print("retention + planted symlink: file outside the folder kept")
 
 
