@@ -95,6 +95,7 @@ def main():
     out.append("| N | agent | CPU ms/scrape | wall ms/scrape | VmRSS MiB | exposition bytes | series | CPU vs nodeproc |")
     out.append("|---|---|---|---|---|---|---|---|")
     names = [("nodeproc", "nodeproc run --scan-min-interval=0s"),
+             ("nodeproc_trim", "nodeproc run, MALLOC_TRIM_THRESHOLD_=131072"),
              ("process_exporter", "process-exporter (all processes)"),
              ("node_exporter", "node-exporter (defaults)")]
     for n in ns:
@@ -150,6 +151,10 @@ def main():
     if 5000 in ns:
         r = g("nodeproc.5000.rss_kb")
         rows.append(("RSS < 25 MiB at N=5000", "%s MiB" % fmt(mib(r)), verdict(None if r is None else r < 25 * 1024)))
+        r = g("nodeproc_trim.5000.rss_kb")
+        if r is not None:
+            rows.append(("RSS < 25 MiB at N=5000, glibc trim threshold fixed (proposed fix)", "%s MiB" % fmt(mib(r)),
+                         verdict(r < 25 * 1024)))
     for impl in ("rapidjson", "nlohmann"):
         c = g("summary.%s.cpu_ms" % impl)
         if c is not None:

@@ -105,11 +105,68 @@ void LoadDpkg(int root_fd, PackageIndex* index, uint8_t* sources) {
   ::closedir(dir);
 }
 
+// Distroless: status.d/<name> (control stanza) + status.d/<name>.md5sums (file list).
+void LoadDpkgStatusD(int root_fd, PackageIndex* index, uint8_t* sources) {
+  const int dir_fd = OpenInRoot(root_fd, "/var/lib/dpkg/status.d", O_RDONLY | O_DIRECTORY);
+  if (dir_fd < 0) {
+    LogDbError("dpkg-status.d", errno);
+    return;
+  }
+  DIR* dir = ::fdopendir(dir_fd);
+  if (dir == nullptr) {
+    ::close(dir_fd);
+    return;
+  }
+  std::string buf;
+  std::string sums_name;
+  size_t total = 0;
+  while (struct dirent* de = ::readdir(dir)) {
+    const std::string_view name(de->d_name);
+    if (name.empty() || name.front() == '.') continue;
+    if (name.size() > 8 && name.substr(name.size() - 8) == ".md5sums") continue;
+    if (ReadFileInRoot(dir_fd, de->d_name, kMaxDbFileBytes, &buf) != 0) {
+      LogDbError("dpkg-status.d-entry", errno);
+      continue;
+    }
+    std::vector<uint32_t> added;
+    for (DpkgStatusEntry& e : ParseDpkgStatus(buf)) {
+      if (e.has_status && !e.installed) continue;
+      added.push_back(index->AddPackage(PackageInfo{e.name, e.version}));
+    }
+    if (added.size() != 1) continue;  // one package per file, or we cannot tell whose files
+    sums_name.assign(name);
+    sums_name.append(".md5sums");
+    if (ReadFileInRoot(dir_fd, sums_name, kMaxDbFileBytes, &buf) != 0) continue;
+    total += buf.size();
+    if (total > 4 * kMaxDbFileBytes) break;
+    ForEachLine(buf, [&](std::string_view line) {
+      // "<md5>  <path relative to the root>"
+      const size_t sp = line.find("  ");
+      if (sp == std::string_view::npos || sp + 2 >= line.size()) return;
+      std::string_view rel = line.substr(sp + 2);
+      while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
+      sums_name.assign("/");
+      sums_name.append(rel);
+      index->AddPath(sums_name, added[0]);
+    });
+  }
+  ::closedir(dir);
+  *sources |= static_cast<uint8_t>(PackageIndex::Source::kDpkgStatusD);
+}
+
 void LoadApk(int root_fd, PackageIndex* index, uint8_t* sources) {
   std::string buf;
   if (ReadFileInRoot(root_fd, "/lib/apk/db/installed", kMaxDbFileBytes, &buf) != 0) {
-    LogDbError("apk-installed", errno);
-    return;
+    const int err = errno;
+    if (err != ENOENT && err != ENOTDIR) {
+      LogDbError("apk-installed", err);
+      return;
+    }
+    // usr-merged Alpine keeps it under /usr/lib (when /lib is not a link to it).
+    if (ReadFileInRoot(root_fd, "/usr/lib/apk/db/installed", kMaxDbFileBytes, &buf) != 0) {
+      LogDbError("apk-installed", errno);
+      return;
+    }
   }
   for (ApkPackage& p : ParseApkInstalled(buf)) {
     const uint32_t idx = index->AddPackage(PackageInfo{std::move(p.name), std::move(p.version)});
@@ -147,6 +204,7 @@ std::vector<DpkgStatusEntry> ParseDpkgStatus(std::string_view text) {
     } else if (key == "Architecture") {
       cur.arch.assign(value);
     } else if (key == "Status") {
+      cur.has_status = true;
       // "want flag status": the last word is the package state.
       const size_t sp = value.rfind(' ');
       const std::string_view state = sp == std::string_view::npos ? value : value.substr(sp + 1);
@@ -231,6 +289,7 @@ PackageIndex PackageIndex::LoadFromFd(int root_fd) {
   PackageIndex index;
   uint8_t sources = 0;
   LoadDpkg(root_fd, &index, &sources);
+  LoadDpkgStatusD(root_fd, &index, &sources);
   LoadApk(root_fd, &index, &sources);
   index.sources_ = sources;
   index.packages_.shrink_to_fit();

@@ -3,8 +3,13 @@
 // path -> (package name, version):
 //   dpkg: <root>/var/lib/dpkg/status (installed packages: name, arch, version) and
 //         <root>/var/lib/dpkg/info/<name>[:<arch>].list (the files of each package).
-//   apk:  <root>/lib/apk/db/installed (P: name, V: version, F: folder, R: file in the folder).
+//   distroless (dpkg without dpkg): <root>/var/lib/dpkg/status.d/<pkg> (control fields, no
+//         Status: every package there is installed) + status.d/<pkg>.md5sums ("<md5>  <path>"
+//         with paths relative to the root) as the file list.
+//   apk:  <root>/lib/apk/db/installed (or <root>/usr/lib/apk/db/installed) (P: name, V: version, F: folder, R: file in the folder).
 //   rpm:  NOT supported (its database is BerkeleyDB/SQLite/ndb; reading it would need librpm).
+//   Not handled either: dpkg diversions (a diverted file is attributed to the package whose
+//   .list names the path first), files installed outside any package manager (pip, npm, ...).
 // Lookups handle the /usr merge: /lib/x -> /usr/lib/x and back (also bin, sbin, lib32, lib64,
 // libx32), since a mapping shows /usr/lib/... while the .list files may say /lib/...
 // Memory: the index keys are 64-bit FNV-1a hashes of the paths (no path strings are kept),
@@ -35,6 +40,7 @@ struct DpkgStatusEntry {
   std::string arch;     // "amd64", "all", or empty
   std::string version;
   bool installed = false;  // Status: "... installed"
+  bool has_status = false;  // a Status: field was present (distroless status.d has none)
 };
 // Pure parser of var/lib/dpkg/status (RFC 822-like stanzas, continuation lines ignored).
 std::vector<DpkgStatusEntry> ParseDpkgStatus(std::string_view text);
@@ -53,7 +59,7 @@ inline constexpr size_t kMaxDbFileBytes = 64u << 20;
 
 class PackageIndex {
  public:
-  enum class Source : uint8_t { kNone = 0, kDpkg = 1, kApk = 2 };
+  enum class Source : uint8_t { kNone = 0, kDpkg = 1, kApk = 2, kDpkgStatusD = 4 };
 
   // Indexes the databases found under `root` (a directory path, e.g. "/proc/42/root" or a
   // fixture tree). Missing databases yield an empty index (not an error); an unreadable root

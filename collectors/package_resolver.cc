@@ -45,6 +45,8 @@ std::shared_ptr<const PackageIndex> PackageResolver::IndexFor(int32_t pid) {
   key.ino = st.st_ino;
   key.dpkg_mtime_ns = MtimeNs(fd, "/var/lib/dpkg/status");
   key.apk_mtime_ns = MtimeNs(fd, "/lib/apk/db/installed");
+  if (key.apk_mtime_ns < 0) key.apk_mtime_ns = MtimeNs(fd, "/usr/lib/apk/db/installed");
+  key.status_d_mtime_ns = MtimeNs(fd, "/var/lib/dpkg/status.d");
   {
     absl::MutexLock lock(&mu_);
     for (auto it = lru_.begin(); it != lru_.end(); ++it) {

@@ -2,10 +2,10 @@
 // Fills FileEntry::package / package_version from the package databases of each process's
 // root filesystem (<proc>/<pid>/root: the host's or the container's). One PackageIndex per root
 // filesystem, built once and cached; the cache key is the root's identity (st_dev + st_ino of
-// the directory <proc>/<pid>/root points at) plus the mtimes (ns) of dpkg's status file and
-// apk's installed file, so an install/upgrade in that root rebuilds its index. Lookups are one
-// hash probe per file (never a database read per file). At most `max_roots` indexes are kept
-// (least recently used evicted). Thread-safe.
+// the directory <proc>/<pid>/root points at) plus the mtimes (ns) of dpkg's status file, the
+// distroless status.d folder and apk's installed file, so an install/upgrade in that root
+// rebuilds its index. Lookups are one hash probe per file (never a database read per file).
+// At most `max_roots` indexes are kept (least recently used evicted). Thread-safe.
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -37,7 +37,7 @@ class PackageResolver {
  private:
   struct Key {
     uint64_t dev = 0, ino = 0;
-    int64_t dpkg_mtime_ns = 0, apk_mtime_ns = 0;
+    int64_t dpkg_mtime_ns = 0, apk_mtime_ns = 0, status_d_mtime_ns = 0;
     bool operator==(const Key&) const = default;
   };
   struct Entry {

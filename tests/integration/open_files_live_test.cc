@@ -31,7 +31,12 @@ TEST(OpenFilesLiveTest, ChildWithKnownOpenAndMappedFiles) {
   nodeproc::testing::TempDir dir;
   const std::string open_path = dir.path() + "/open.txt";
   const std::string map_path = dir.path() + "/mapped.bin";
+  const std::string gone_path = dir.path() + "/gone.log";  // opened, then unlinked
   {
+    const int g = ::open(gone_path.c_str(), O_WRONLY | O_CREAT, 0600);
+    ASSERT_GE(g, 0);
+    ASSERT_EQ(::write(g, "abc", 3), 3);
+    ::close(g);
     const int fd = ::open(open_path.c_str(), O_WRONLY | O_CREAT, 0640);
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::write(fd, "hello", 5), 5);
@@ -51,10 +56,12 @@ TEST(OpenFilesLiveTest, ChildWithKnownOpenAndMappedFiles) {
     ::close(release[1]);
     const int f = ::open(open_path.c_str(), O_RDONLY);
     const int m = ::open(map_path.c_str(), O_RDONLY);
+    const int g = ::open(gone_path.c_str(), O_RDONLY);
+    ::unlink(gone_path.c_str());
     void* p = ::mmap(nullptr, 8192, PROT_READ, MAP_SHARED, m, 0);
     ::close(m);  // mapped only
     int extra[2], sv[2];
-    const bool ok = f >= 0 && p != MAP_FAILED && ::pipe(extra) == 0 &&
+    const bool ok = f >= 0 && g >= 0 && p != MAP_FAILED && ::pipe(extra) == 0 &&
                     ::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0;
     char c = ok ? 'y' : 'n';
     if (::write(ready[1], &c, 1) != 1) ::_exit(2);
@@ -99,6 +106,13 @@ TEST(OpenFilesLiveTest, ChildWithKnownOpenAndMappedFiles) {
   struct stat st;
   ASSERT_EQ(::stat(map_path.c_str(), &st), 0);
   EXPECT_EQ(mapped->inode, static_cast<uint64_t>(st.st_ino));
+
+  // Unlinked while open: marked deleted, stat'ed through the descriptor.
+  const FileEntry* gone = Find(*got, gone_path);
+  ASSERT_NE(gone, nullptr);
+  EXPECT_TRUE(gone->deleted);
+  EXPECT_EQ(gone->kind, FileEntry::Kind::kOpen);
+  EXPECT_EQ(gone->size, 3u);
 
   // libc: mapped by every dynamically linked process; this Debian host's dpkg owns it.
   const FileEntry* libc = nullptr;
@@ -157,6 +171,14 @@ TEST(OpenFilesLiveTest, AllProcessesCost) {
                 pass, ok, files, dropped, static_cast<size_t>(resolver.loads()), ms,
                 ms / static_cast<double>(pids.size()));
   }
+  // The host's index (this test runs in the host's root filesystem, or its container's).
+  const auto build_start = std::chrono::steady_clock::now();
+  absl::StatusOr<PackageIndex> own = PackageIndex::Load("/proc/self/root");
+  const double build_ms = std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - build_start).count();
+  ASSERT_TRUE(own.ok()) << own.status();
+  std::printf("own root package index: %zu packages, %zu paths, built in %.1f ms\n",
+              own->packages(), own->paths(), build_ms);
 }
 
 }  // namespace

@@ -22,7 +22,10 @@ if [ ! -f "$BENCH_BUILD/CMakeCache.txt" ]; then
   cmake -S "$ROOT" -B "$BENCH_BUILD" "${generator[@]}" -DNODEPROC_BUILD_BENCH=ON \
     -DNODEPROC_BUILD_TESTS=OFF >"$TMP/cmake.log" 2>&1 || { cat "$TMP/cmake.log"; fail "cmake configure"; finish; }
 fi
-if cmake --build "$BENCH_BUILD" -j "$JOBS" --target nodeproc_bench nodeproc >"$TMP/build.log" 2>&1; then
+# compare.sh uses the tree's own nodeproc when it is built; only build one here otherwise.
+targets=(nodeproc_bench)
+[ -x "$BUILD/agent/nodeproc" ] || targets+=(nodeproc)
+if cmake --build "$BENCH_BUILD" -j "$JOBS" --target "${targets[@]}" >"$TMP/build.log" 2>&1; then
   ok "build nodeproc_bench"
 else
   tail -40 "$TMP/build.log"; fail "build nodeproc_bench"; finish

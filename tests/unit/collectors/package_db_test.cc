@@ -148,7 +148,11 @@ class PackageResolverTest : public ::testing::Test {
   }
   static std::vector<FileEntry> Files(std::initializer_list<const char*> paths) {
     std::vector<FileEntry> out;
-    for (const char* p : paths) out.push_back(FileEntry{.path = p});
+    for (const char* p : paths) {
+      FileEntry e;
+      e.path = p;
+      out.push_back(std::move(e));
+    }
     return out;
   }
   nodeproc::testing::TempDir dir_;
@@ -239,6 +243,47 @@ TEST_F(PackageResolverTest, CacheIsBounded) {
   resolver.Resolve(100, &files);  // evicted: built again
   EXPECT_EQ(resolver.loads(), 3u);
   EXPECT_EQ(files[0].package_version, "3.0.2-0ubuntu1.10");
+}
+
+}  // namespace
+}  // namespace nodeproc
+
+namespace nodeproc {
+namespace {
+
+TEST(PackageIndexTest, DistrolessStatusD) {
+  absl::StatusOr<PackageIndex> index =
+      PackageIndex::Load(nodeproc::testing::FixturesDir() + "/rootfs-distroless");
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ(index->sources(), static_cast<uint8_t>(PackageIndex::Source::kDpkgStatusD));
+  EXPECT_EQ(index->packages(), 2u);
+  const PackageInfo* ssl = index->Find("/usr/lib/x86_64-linux-gnu/libssl.so.3");
+  ASSERT_NE(ssl, nullptr);
+  EXPECT_EQ(*ssl, (PackageInfo{"libssl3", "3.0.15-1~deb12u1"}));
+  ASSERT_NE(index->Find("/lib/x86_64-linux-gnu/libssl.so.3"), nullptr);  // usr merge alias
+  ASSERT_NE(index->Find("/etc/debian_version"), nullptr);
+  EXPECT_EQ(index->Find("/etc/debian_version")->name, "base-files");
+  EXPECT_EQ(index->Find("/var/lib/dpkg/status.d/libssl3"), nullptr);
+}
+
+TEST(ParseDpkgStatusTest, RecordsWhetherStatusWasPresent) {
+  const std::vector<DpkgStatusEntry> got =
+      ParseDpkgStatus("Package: a\nVersion: 1\n\nPackage: b\nStatus: install ok installed\n");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_FALSE(got[0].has_status);
+  EXPECT_TRUE(got[1].has_status);
+}
+
+TEST(PackageIndexTest, UsrMergedApkLocation) {
+  nodeproc::testing::TempDir dir;
+  for (const char* d : {"/usr", "/usr/lib", "/usr/lib/apk", "/usr/lib/apk/db"}) {
+    ASSERT_EQ(::mkdir((dir.path() + d).c_str(), 0755), 0);
+  }
+  std::ofstream(dir.path() + "/usr/lib/apk/db/installed") << "P:zlib\nV:1.3.1-r2\nF:usr/lib\nR:libz.so.1\n";
+  absl::StatusOr<PackageIndex> index = PackageIndex::Load(dir.path());
+  ASSERT_TRUE(index.ok());
+  ASSERT_NE(index->Find("/usr/lib/libz.so.1"), nullptr);
+  EXPECT_EQ(index->Find("/usr/lib/libz.so.1")->version, "1.3.1-r2");
 }
 
 }  // namespace
