@@ -62,6 +62,13 @@ absl::Status Agent::Init() {
     w.keep_files = config_.snapshot_keep_files;
     w.max_age = config_.snapshot_max_age;
     writer_ = std::make_unique<SnapshotWriter>(w);
+    if (config_.snapshot_files) {
+      FilesSnapshotOptions f;
+      f.proc_root = config_.proc_root;
+      f.max_files_per_process = static_cast<size_t>(config_.max_files_per_process);
+      f.count_packages = config_.package_metrics;
+      files_ = std::make_unique<FilesSnapshot>(f);
+    }
   }
   return absl::OkStatus();
 }
@@ -159,12 +166,51 @@ void Agent::WriteCsvSnapshot() {
   if (path.ok()) {
     LogInfo("process snapshot written", {{"path", *path}, {"rows", (*snap)->processes.size()}});
     if (self_metrics_ != nullptr) self_metrics_->RecordSnapshotSuccess(absl::Now());
+    if (files_ != nullptr) WriteFilesSnapshot(**snap, *path);
   } else if (absl::IsCancelled(path.status())) {
     LogWarning("Skipping incomplete process snapshot (snapshot in progress)");
   } else {
     LogError("process snapshot failed", {{"error", path.status().ToString()}});
     if (self_metrics_ != nullptr) self_metrics_->RecordSnapshotFailure();
   }
+}
+
+void Agent::WriteFilesSnapshot(const Snapshot& snapshot, const std::string& process_csv) {
+  auto result = files_->Write(snapshot, writer_->FilesPath(snapshot.taken_at), stop_requested_);
+  if (result.ok()) {
+    const int64_t us = absl::ToInt64Microseconds(result->duration);
+    const int64_t us_per_process = result->processes > 0 ? us / static_cast<int64_t>(result->processes) : 0;
+    LogInfo("files snapshot written",
+            {{"path", result->path}, {"processes", result->processes}, {"skipped", result->skipped},
+             {"rows", result->rows}, {"dropped_files", result->dropped_files},
+             {"package_indexes", files_->package_index_loads()},
+             {"duration_ms", us / 1000}, {"us_per_process", us_per_process}});
+    if (self_metrics_ != nullptr) self_metrics_->RecordFilesSnapshotSuccess(result->duration, result->rows);
+    if (result->packages != nullptr) AttachLoadedPackages(std::move(result->packages));
+  } else if (absl::IsCancelled(result.status())) {
+    // The process CSV of this snapshot is complete and stays; its files CSV is dropped whole.
+    LogWarning("Skipping incomplete process snapshot (snapshot in progress)",
+               {{"part", "files"}, {"kept", process_csv}});
+  } else {
+    LogError("files snapshot failed", {{"error", result.status().ToString()}});
+    if (self_metrics_ != nullptr) self_metrics_->RecordFilesSnapshotFailure();
+  }
+}
+
+void Agent::AttachLoadedPackages(std::shared_ptr<const LoadedPackages> packages) {
+  pipeline_->SetLoadedPackages(packages);
+  // Scrapes may keep serving the latest snapshot for a while: give it the counts too (a copy,
+  // since published snapshots are immutable), unless a newer scan replaced it meanwhile.
+  std::shared_ptr<const Snapshot> latest;
+  {
+    absl::MutexLock lock(&mu_);
+    latest = latest_;
+  }
+  if (latest == nullptr || latest->loaded_packages == packages) return;
+  auto copy = std::make_shared<Snapshot>(*latest);
+  copy->loaded_packages = std::move(packages);
+  absl::MutexLock lock(&mu_);
+  if (latest_ == latest) latest_ = std::move(copy);
 }
 
 void Agent::SnapshotLoop() {
@@ -177,6 +223,7 @@ void Agent::SnapshotLoop() {
 
 absl::Status Agent::Run() {
   self_metrics_ = std::make_shared<SelfMetrics>(NODEPROC_VERSION, NODEPROC_GIT_COMMIT);
+  if (files_ != nullptr) self_metrics_->EnableFilesSnapshotMetrics();
   MetricsOptions metrics_options;
   metrics_options.per_pid = config_.process_metrics_per_pid;
   metrics_options.max_process_series = static_cast<size_t>(config_.max_process_series);
@@ -203,6 +250,7 @@ absl::Status Agent::Run() {
           {{"version", NODEPROC_VERSION}, {"proc_root", config_.proc_root},
            {"listen", config_.listen_address},
            {"snapshot_dir", config_.snapshot_dir.empty() ? "(disabled)" : config_.snapshot_dir},
+           {"snapshot_files", files_ != nullptr ? (config_.package_metrics ? "on,package-metrics" : "on") : "off"},
            {"kubelet", config_.kubelet_enabled() ? (config_.kubelet_url.empty() ? "fixture" : config_.kubelet_url)
                                                  : "(host-only)"},
            {"machine_id", config_.machine_id}});

@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "agent/config.h"
+#include "agent/files_snapshot.h"
 #include "agent/snapshot_pipeline.h"
 #include "collectors/cpu_windows.h"
 #include "collectors/probe.h"
@@ -62,6 +63,10 @@ class Agent {
   void SamplerLoop();
   void SnapshotLoop();
   void WriteCsvSnapshot();
+  // The files phase of a deep snapshot, after its process CSV `process_csv` was written.
+  void WriteFilesSnapshot(const Snapshot& snapshot, const std::string& process_csv);
+  // Hands new loaded-package counts to the pipeline (later snapshots) and to the latest one.
+  void AttachLoadedPackages(std::shared_ptr<const LoadedPackages> packages);
   void Publish(std::shared_ptr<const Snapshot> snap);
   void UpdateKubeletMetrics();
 
@@ -75,6 +80,7 @@ class Agent {
   std::optional<CmdlinePrivacy> privacy_;
   std::unique_ptr<SnapshotPipeline> pipeline_;
   std::unique_ptr<SnapshotWriter> writer_;
+  std::unique_ptr<FilesSnapshot> files_;  // --snapshot-files
   std::shared_ptr<SelfMetrics> self_metrics_;
   std::shared_ptr<MetricsCollectable> collectable_;
   std::unique_ptr<HttpServer> server_;

@@ -108,6 +108,9 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
   c.web_tls_cert_file = absl::GetFlag(FLAGS_web_tls_cert_file);
   c.web_tls_key_file = absl::GetFlag(FLAGS_web_tls_key_file);
   c.web_basic_auth_user = absl::GetFlag(FLAGS_web_basic_auth_user);
+  c.snapshot_files = absl::GetFlag(FLAGS_snapshot_files);
+  c.max_files_per_process = absl::GetFlag(FLAGS_max_files_per_process);
+  c.package_metrics = absl::GetFlag(FLAGS_package_metrics);
 
   LogLevel level;
   if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
@@ -143,6 +146,18 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
   }
   if (c.kubelet_timeout <= absl::ZeroDuration() || c.kubelet_cache_validity <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--kubelet-timeout and --kubelet-cache-validity must be positive");
+  }
+  if (c.max_files_per_process < 1 || c.max_files_per_process > 65536) {
+    return absl::InvalidArgumentError(absl::StrCat("--max-files-per-process=", c.max_files_per_process,
+                                                   ": must be between 1 and 65536"));
+  }
+  if (c.package_metrics && !c.snapshot_files) {
+    return absl::InvalidArgumentError(
+        "--package-metrics needs --snapshot-files (the counts come from the files snapshot)");
+  }
+  if (c.snapshot_files && c.snapshot_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--snapshot-files needs --snapshot-dir (files_<ts>.csv is written next to process_<ts>.csv)");
   }
   if (auto s = CheckReadable(c.proc_root, "proc-root"); !s.ok()) return s;
 

@@ -53,6 +53,11 @@ struct AgentConfig {
   std::string web_basic_auth_password_file;  // read by the HTTP server
   std::string web_bearer_token_file;
 
+  // Deep snapshot (`run` only): files_<ts>.csv next to each process CSV.
+  bool snapshot_files = false;
+  int max_files_per_process = 128;
+  bool package_metrics = false;  // nodeproc_loaded_package_processes, from the files phase
+
   bool kubelet_enabled() const { return !kubelet_url.empty() || !kubelet_fixture_dir.empty(); }
 };
 

@@ -55,6 +55,13 @@ ABSL_FLAG(std::string, web_tls_key_file, "", "private key for --web-tls-cert-fil
 ABSL_FLAG(std::string, web_basic_auth_user, "", "require basic auth on /metrics with this user");
 ABSL_FLAG(std::string, web_basic_auth_password_file, "", "password file for --web-basic-auth-user");
 ABSL_FLAG(std::string, web_bearer_token_file, "", "require this bearer token on /metrics");
+ABSL_FLAG(bool, snapshot_files, false,
+          "`run`: with each CSV snapshot also write files_<ts>.csv (open and mapped files of every "
+          "process, with their owning package); needs --snapshot-dir");
+ABSL_FLAG(int, max_files_per_process, 128,
+          "--snapshot-files: files kept per process (deterministic sample; the rest are counted)");
+ABSL_FLAG(bool, package_metrics, false,
+          "--snapshot-files: export nodeproc_loaded_package_processes{package,version}");
 
 namespace nodeproc {
 namespace {

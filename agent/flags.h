@@ -40,6 +40,9 @@ ABSL_DECLARE_FLAG(std::string, web_tls_key_file);
 ABSL_DECLARE_FLAG(std::string, web_basic_auth_user);
 ABSL_DECLARE_FLAG(std::string, web_basic_auth_password_file);
 ABSL_DECLARE_FLAG(std::string, web_bearer_token_file);
+ABSL_DECLARE_FLAG(bool, snapshot_files);
+ABSL_DECLARE_FLAG(int, max_files_per_process);
+ABSL_DECLARE_FLAG(bool, package_metrics);
 
 namespace nodeproc {
 

@@ -43,6 +43,11 @@ std::shared_ptr<const Summary> SnapshotPipeline::FilteredSummary(
   return out;
 }
 
+void SnapshotPipeline::SetLoadedPackages(std::shared_ptr<const LoadedPackages> packages) {
+  absl::MutexLock lock(&packages_mu_);
+  loaded_packages_ = std::move(packages);
+}
+
 absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotPipeline::Build() {
   absl::MutexLock lock(&mu_);
   const absl::Time start = absl::Now();
@@ -87,6 +92,10 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotPipeline::Build() {
   snap->processes = std::move(scratch_);
   scratch_.clear();
   scratch_.reserve(n + n / 8);  // the next scan fills it without regrowing
+  {
+    absl::MutexLock packages_lock(&packages_mu_);
+    snap->loaded_packages = loaded_packages_;
+  }
   snap->scan_duration = absl::Now() - start;
   return std::shared_ptr<const Snapshot>(std::move(snap));
 }

@@ -32,6 +32,9 @@ class SnapshotPipeline {
   // One full scan. Serialised: concurrent callers take turns (the probe's buffers are reused).
   absl::StatusOr<std::shared_ptr<const Snapshot>> Build();
 
+  // Loaded packages of the latest deep snapshot: attached to every snapshot built from now on.
+  void SetLoadedPackages(std::shared_ptr<const LoadedPackages> packages);
+
  private:
   // The kubelet summary without the containers the filter excludes, recomputed only when the
   // cache hands out a new summary.
@@ -45,6 +48,8 @@ class SnapshotPipeline {
   std::shared_ptr<const Summary> filtered_from_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const std::vector<PodInfo>> filtered_pods_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const Summary> filtered_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex packages_mu_;  // not mu_: the files phase must not wait for a scan
+  std::shared_ptr<const LoadedPackages> loaded_packages_ ABSL_GUARDED_BY(packages_mu_);
 };
 
 }  // namespace nodeproc

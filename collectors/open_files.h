@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "collectors/file_entry.h"
+#include "core/file_entry.h"
 
 namespace nodeproc {
 

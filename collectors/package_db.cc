@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "collectors/file_entry.h"
+#include "core/file_entry.h"
 #include "collectors/root_fs.h"
 #include "core/absl_compat.h"
 #include "core/log.h"

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "collectors/file_entry.h"
+#include "core/file_entry.h"
 #include "collectors/package_db.h"
 
 namespace nodeproc {

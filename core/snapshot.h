@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "core/loaded_packages.h"
 #include "core/pod_stats.h"
 #include "core/process_record.h"
 
@@ -18,6 +19,9 @@ struct Snapshot {
   // the first successful refresh.
   std::shared_ptr<const Summary> kubelet_summary;
   absl::Duration kubelet_age = absl::InfiniteDuration();
+  // Loaded packages of the latest deep snapshot (--package-metrics), carried into every later
+  // snapshot until the next one; null when off or before the first files phase.
+  std::shared_ptr<const LoadedPackages> loaded_packages;
 };
 
 }  // namespace nodeproc

@@ -2,8 +2,8 @@
 // Writes a whole file atomically, the way SnapshotWriter writes process_<ts>.csv: the contents
 // go to "<dir>/.<name>.<pid>.tmp" (so SnapshotWriter's stale-temp cleanup also removes ours),
 // which is fsynced and renamed over <dir>/<name>, then the folder is fsynced. A reader sees a
-// whole file or none. On any error, or when `cancel` becomes true (checked between 64 KiB
-// chunks), the temp file is unlinked and the target is left untouched.
+// whole file or none. On any error, on cancellation, or when a writer is destroyed without
+// Commit(), the temp file is unlinked and the target is left untouched.
 #include <atomic>
 #include <string>
 #include <string_view>
@@ -12,7 +12,40 @@
 
 namespace nodeproc {
 
-// CancelledError on cancellation; otherwise an error naming the path and strerror.
+// Streaming form, for contents produced piece by piece (the files CSV of a deep snapshot):
+// Append() buffers and writes in 64 KiB chunks, so memory stays bounded.
+// Not thread-safe.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();  // Abort() unless committed
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  // Creates the temp file. An error names the path and strerror.
+  absl::Status Open();
+  absl::Status Append(std::string_view data);
+  // Writes what is buffered, fsyncs, renames over the target, fsyncs the folder.
+  absl::Status Commit();
+  // Closes and unlinks the temp file (idempotent).
+  void Abort();
+
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return temp_; }
+
+ private:
+  absl::Status Flush();
+  absl::Status Fail(absl::Status status);
+
+  std::string path_;
+  std::string dir_;
+  std::string temp_;
+  std::string buf_;
+  int fd_ = -1;
+};
+
+// One-shot form. CancelledError when `cancel` became true (checked between 64 KiB chunks);
+// otherwise an error naming the path and strerror.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents,
                                  const std::atomic<bool>& cancel);
 

@@ -1,7 +1,6 @@
 #include "exporters/files_csv.h"
 
 #include <cstdio>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "exporters/csv_format.h"
@@ -87,22 +86,6 @@ void AppendFilesCsv(const ProcessRecord& process, const ProcessFiles& files, abs
     AppendCsvField(f.package_version, out);
     out->push_back('\n');
   }
-}
-
-std::map<std::pair<std::string, std::string>, uint64_t> CountLoadedPackages(
-    const std::vector<ProcessFiles>& processes) {
-  std::map<std::pair<std::string, std::string>, uint64_t> counts;
-  std::set<std::pair<std::string_view, std::string_view>> seen;
-  for (const ProcessFiles& p : processes) {
-    seen.clear();
-    for (const FileEntry& f : p.files) {
-      if (f.package.empty()) continue;
-      if (seen.emplace(f.package, f.package_version).second) {
-        ++counts[{f.package, f.package_version}];
-      }
-    }
-  }
-  return counts;
 }
 
 }  // namespace nodeproc

@@ -7,14 +7,12 @@
 //   unknown values (stat failed) are empty fields; package/package_version empty when unowned.
 #include <array>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
-#include "collectors/file_entry.h"
+#include "core/file_entry.h"
 #include "core/process_record.h"
 
 namespace nodeproc {
@@ -32,12 +30,5 @@ std::string_view FileKindName(FileEntry::Kind kind);
 // Appends one row per file of `files` (the process's container columns from `process`).
 void AppendFilesCsv(const ProcessRecord& process, const ProcessFiles& files, absl::Time timestamp,
                     std::string* out);
-
-// Loaded packages: for each (package, version), the number of processes with at least one of
-// its files open or mapped (files without a package are not counted). For a metric such as
-// nodeproc_loaded_package_processes{package,version}; cardinality is bounded by the installed
-// packages of the node's root filesystems.
-std::map<std::pair<std::string, std::string>, uint64_t> CountLoadedPackages(
-    const std::vector<ProcessFiles>& processes);
 
 }  // namespace nodeproc

@@ -237,6 +237,39 @@ void RenderProcesses(const Snapshot& snapshot, const MetricsOptions& options,
   }
 }
 
+// ---- loaded packages (deep snapshot, --package-metrics) --------------------------------
+
+void RenderLoadedPackages(const LoadedPackages& loaded, std::vector<MetricFamily>& out) {
+  MetricFamily processes = Family(
+      "nodeproc_loaded_package_processes",
+      "Processes with at least one memory-mapped file of the package, per package and version "
+      "(files phase of the latest deep snapshot).",
+      MetricType::Gauge);
+  std::vector<const LoadedPackage*> sorted;
+  sorted.reserve(loaded.packages.size());
+  for (const LoadedPackage& p : loaded.packages) sorted.push_back(&p);
+  std::sort(sorted.begin(), sorted.end(), [](const LoadedPackage* a, const LoadedPackage* b) {
+    return std::tie(a->name, a->version) < std::tie(b->name, b->version);
+  });
+  for (const LoadedPackage* p : sorted) {
+    AddSample(processes, {{"package", p->name}, {"version", p->version}},
+              static_cast<double>(p->processes));
+  }
+  MetricFamily dropped = Family("nodeproc_loaded_package_series_dropped",
+                                "Package/version pairs left out of "
+                                "nodeproc_loaded_package_processes by its series cap.",
+                                MetricType::Gauge);
+  AddSample(dropped, {}, static_cast<double>(loaded.dropped_series));
+  MetricFamily counted_at = Family("nodeproc_loaded_packages_timestamp_seconds",
+                                   "When the deep snapshot whose packages are rendered was "
+                                   "taken, since the Unix epoch.",
+                                   MetricType::Gauge);
+  AddSample(counted_at, {}, absl::ToDoubleSeconds(loaded.counted_at - absl::UnixEpoch()));
+  out.push_back(std::move(processes));
+  out.push_back(std::move(dropped));
+  out.push_back(std::move(counted_at));
+}
+
 // ---- kubelet summary -------------------------------------------------------------------
 
 constexpr double kNano = 1e-9;
@@ -442,6 +475,7 @@ std::vector<prometheus::MetricFamily> RenderSnapshotMetrics(const Snapshot& snap
                                                             const MetricsOptions& options) {
   std::vector<MetricFamily> families;
   RenderProcesses(snapshot, options, families);
+  if (snapshot.loaded_packages) RenderLoadedPackages(*snapshot.loaded_packages, families);
   if (snapshot.kubelet_summary) RenderSummary(*snapshot.kubelet_summary, options, families);
   // A family without samples says nothing; leave it out of the exposition.
   families.erase(std::remove_if(families.begin(), families.end(),

@@ -28,16 +28,21 @@ const std::vector<double>& SelfMetrics::DurationBuckets() {
   return kBuckets;
 }
 
+const std::vector<double>& SelfMetrics::FilesDurationBuckets() {
+  static const std::vector<double> kBuckets = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+  return kBuckets;
+}
+
 SelfMetrics::SelfMetrics(std::string version, std::string commit,
                          std::function<absl::Time()> clock)
     : version_(std::move(version)), commit_(std::move(commit)), clock_(std::move(clock)) {
   scan_.counts.assign(DurationBuckets().size() + 1, 0);
   sampler_.counts.assign(DurationBuckets().size() + 1, 0);
+  files_duration_.counts.assign(FilesDurationBuckets().size() + 1, 0);
 }
 
-void SelfMetrics::Observe(Histogram& h, absl::Duration d) {
+void SelfMetrics::Observe(Histogram& h, absl::Duration d, const std::vector<double>& bounds) {
   const double seconds = std::max(0.0, absl::ToDoubleSeconds(d));
-  const std::vector<double>& bounds = DurationBuckets();
   const size_t bucket = static_cast<size_t>(
       std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
   ++h.counts[bucket];
@@ -83,6 +88,25 @@ void SelfMetrics::RecordSnapshotFailure() {
   ++snapshot_failures_;
 }
 
+void SelfMetrics::EnableFilesSnapshotMetrics() {
+  absl::MutexLock lock(&mu_);
+  files_enabled_ = true;
+}
+
+void SelfMetrics::RecordFilesSnapshotSuccess(absl::Duration duration, uint64_t rows) {
+  absl::MutexLock lock(&mu_);
+  files_enabled_ = true;
+  Observe(files_duration_, duration, FilesDurationBuckets());
+  files_rows_ += rows;
+  ++files_successes_;
+}
+
+void SelfMetrics::RecordFilesSnapshotFailure() {
+  absl::MutexLock lock(&mu_);
+  files_enabled_ = true;
+  ++files_failures_;
+}
+
 std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   const absl::Time now = clock_();
   absl::MutexLock lock(&mu_);
@@ -96,13 +120,13 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   build.metric.push_back(std::move(info));
   out.push_back(std::move(build));
 
-  auto histogram = [&](const char* name, const char* help, const Histogram& h) {
+  auto histogram = [&](const char* name, const char* help, const Histogram& h,
+                       const std::vector<double>& bounds = DurationBuckets()) {
     MetricFamily family = Family(name, help, MetricType::Histogram);
     ClientMetric metric;
     metric.histogram.sample_count = h.count;
     metric.histogram.sample_sum = h.sum;
     uint64_t cumulative = 0;
-    const std::vector<double>& bounds = DurationBuckets();
     for (size_t i = 0; i < bounds.size(); ++i) {
       cumulative += h.counts[i];
       metric.histogram.bucket.push_back({cumulative, bounds[i]});
@@ -167,6 +191,30 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
     metric.gauge.value = UnixSeconds(*last_snapshot_);
     last.metric.push_back(std::move(metric));
     out.push_back(std::move(last));
+  }
+
+  if (files_enabled_) {
+    histogram("nodeproc_files_snapshot_duration_seconds",
+              "Duration of the files phase of a deep snapshot (open and mapped files of every "
+              "process, with their packages).",
+              files_duration_, FilesDurationBuckets());
+    MetricFamily rows = Family("nodeproc_files_snapshot_rows_total",
+                               "File rows written to files CSV snapshots.", MetricType::Counter);
+    ClientMetric rows_metric;
+    rows_metric.counter.value = static_cast<double>(files_rows_);
+    rows.metric.push_back(std::move(rows_metric));
+    out.push_back(std::move(rows));
+    MetricFamily results = Family("nodeproc_files_snapshots_total",
+                                  "Files CSV snapshots by result.", MetricType::Counter);
+    for (const auto& [result, count] :
+         {std::pair<const char*, uint64_t>{"failure", files_failures_},
+          std::pair<const char*, uint64_t>{"success", files_successes_}}) {
+      ClientMetric metric;
+      metric.label = {{"result", result}};
+      metric.counter.value = static_cast<double>(count);
+      results.metric.push_back(std::move(metric));
+    }
+    out.push_back(std::move(results));
   }
   return out;
 }

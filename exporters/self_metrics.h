@@ -39,10 +39,17 @@ class SelfMetrics : public prometheus::Collectable {
   void RecordSnapshotSuccess(absl::Time written_at);
   void RecordSnapshotFailure();
 
+  // Deep snapshot files phase (--snapshot-files): its families are rendered only once enabled.
+  void EnableFilesSnapshotMetrics();
+  void RecordFilesSnapshotSuccess(absl::Duration duration, uint64_t rows);
+  void RecordFilesSnapshotFailure();
+
   std::vector<prometheus::MetricFamily> Collect() const override;
 
   // Upper bounds of the duration histograms, in seconds.
   static const std::vector<double>& DurationBuckets();
+  // Upper bounds of the files phase histogram (it reads every process's files: seconds).
+  static const std::vector<double>& FilesDurationBuckets();
 
  private:
   struct Histogram {
@@ -50,7 +57,8 @@ class SelfMetrics : public prometheus::Collectable {
     uint64_t count = 0;
     double sum = 0;
   };
-  static void Observe(Histogram& h, absl::Duration d);
+  static void Observe(Histogram& h, absl::Duration d,
+                      const std::vector<double>& bounds = DurationBuckets());
 
   const std::string version_;
   const std::string commit_;
@@ -65,6 +73,11 @@ class SelfMetrics : public prometheus::Collectable {
   uint64_t snapshot_successes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t snapshot_failures_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<absl::Time> last_snapshot_ ABSL_GUARDED_BY(mu_);
+  bool files_enabled_ ABSL_GUARDED_BY(mu_) = false;
+  Histogram files_duration_ ABSL_GUARDED_BY(mu_);
+  uint64_t files_rows_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t files_successes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t files_failures_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace nodeproc

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kPrefix = "process_";
+constexpr std::string_view kFilesPrefix = "files_";
 constexpr std::string_view kSuffix = ".csv";
 constexpr size_t kFlushBytes = 64 * 1024;
 constexpr absl::Duration kStaleTemp = absl::Minutes(1);
@@ -49,19 +51,25 @@ absl::Status ErrnoStatus(int err, std::string_view what, std::string_view path) 
   }
 }
 
+// ".process_<ts>.csv.<pid>.tmp" or ".files_<ts>.csv.<pid>.tmp" (exporters/atomic_file.h).
 bool IsTempName(std::string_view name) {
-  return name.size() > kPrefix.size() + 1 && name[0] == '.' && name.substr(1, kPrefix.size()) == kPrefix &&
-         name.size() >= 4 && name.substr(name.size() - 4) == ".tmp";
+  if (name.size() < 2 || name[0] != '.' || name.size() < 4 || name.substr(name.size() - 4) != ".tmp") {
+    return false;
+  }
+  for (std::string_view prefix : {kPrefix, kFilesPrefix}) {
+    if (name.size() > prefix.size() + 1 && name.substr(1, prefix.size()) == prefix) return true;
+  }
+  return false;
 }
 
-// process_<YYYYMMDDTHHMMSSZ>.csv -> the time, or false.
-bool SnapshotTimeFromName(std::string_view name, absl::Time* t) {
-  if (name.size() <= kPrefix.size() + kSuffix.size() || name.substr(0, kPrefix.size()) != kPrefix ||
+// <prefix><YYYYMMDDTHHMMSSZ>.csv -> the time, or false.
+bool SnapshotTimeFromName(std::string_view name, std::string_view prefix, absl::Time* t) {
+  if (name.size() <= prefix.size() + kSuffix.size() || name.substr(0, prefix.size()) != prefix ||
       name.substr(name.size() - kSuffix.size()) != kSuffix) {
     return false;
   }
   // YYYYMMDDTHHMMSSZ, parsed by position (strptime-style %Y would swallow all the digits).
-  std::string_view stamp = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  std::string_view stamp = name.substr(prefix.size(), name.size() - prefix.size() - kSuffix.size());
   if (stamp.size() != 16 || stamp[8] != 'T' || stamp[15] != 'Z') return false;
   auto num = [&](size_t pos, size_t len, int* out) {
     int v = 0;
@@ -126,6 +134,10 @@ std::string SnapshotWriter::SanitizeMachineId(std::string_view id) {
   if (out.empty()) return "unknown";
   if (out.find_first_not_of('.') == std::string::npos) std::replace(out.begin(), out.end(), '.', '_');
   return out;
+}
+
+std::string SnapshotWriter::FilesPath(absl::Time taken_at) const {
+  return absl::StrCat(process_dir_, "/", ToAbsl(kFilesPrefix), CompactTime(taken_at), ToAbsl(kSuffix));
 }
 
 std::string SnapshotWriter::CompactTime(absl::Time t) {
@@ -224,18 +236,34 @@ void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_writ
     std::string path;
   };
   std::vector<Entry> files;
+  // Files CSVs, by (folder, time): they follow the process CSV of the same snapshot.
+  std::vector<std::pair<Entry, std::string>> files_csvs;  // entry, its process CSV's path
   const std::vector<fs::path> start_dirs = AgentStartDirs(machine_dir_);
   for (const fs::path& start_dir : start_dirs) {
     std::error_code ec;
-    for (fs::directory_iterator it(start_dir / "process", ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path dir = start_dir / "process";
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
       absl::Time t;
-      if (SnapshotTimeFromName(it->path().filename().string(), &t)) files.push_back({t, it->path().string()});
+      if (SnapshotTimeFromName(name, kPrefix, &t)) {
+        files.push_back({t, it->path().string()});
+      } else if (SnapshotTimeFromName(name, kFilesPrefix, &t)) {
+        const std::string process_name = absl::StrCat(ToAbsl(kPrefix), ToAbsl(std::string_view(name).substr(kFilesPrefix.size())));
+        files_csvs.push_back({{t, it->path().string()}, (dir / process_name).string()});
+      }
     }
   }
   std::sort(files.begin(), files.end(), [](const Entry& a, const Entry& b) {
     return a.t != b.t ? a.t > b.t : a.path > b.path;  // newest first
   });
   const bool age_limit = options_.max_age > absl::ZeroDuration() && options_.max_age != absl::InfiniteDuration();
+  auto remove = [](const std::string& path) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      LogOnce(LogLevel::kWarning, absl::StrCat("snapshot-retention:", errno),
+              "cannot delete old snapshot", {{"path", path}, {"error", strerror(errno)}});
+    }
+  };
+  std::unordered_set<std::string_view> kept_paths;
   int kept = 0;
   for (const Entry& e : files) {
     bool keep = e.path == just_written;
@@ -245,12 +273,13 @@ void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_writ
     }
     if (keep) {
       ++kept;
+      kept_paths.insert(e.path);
       continue;
     }
-    if (::unlink(e.path.c_str()) != 0 && errno != ENOENT) {
-      LogOnce(LogLevel::kWarning, absl::StrCat("snapshot-retention:", errno),
-              "cannot delete old snapshot", {{"path", e.path}, {"error", strerror(errno)}});
-    }
+    remove(e.path);
+  }
+  for (const auto& [e, process_path] : files_csvs) {
+    if (!kept_paths.contains(process_path)) remove(e.path);
   }
   // Old agent-start folders left empty go too (rmdir fails harmlessly when not empty).
   const fs::path current = fs::path(process_dir_).parent_path();

@@ -6,6 +6,10 @@
 // cancellation the temp file is unlinked. After each successful write, retention keeps at most
 // `keep_files` newest snapshots of the machine (all agent-start folders) and drops those older
 // than `max_age` (measured from the snapshot just written), removing emptied old folders.
+// The files CSV of a deep snapshot (files_<ts>.csv, written by the agent next to
+// process_<ts>.csv in the same process/ folder, see FilesPath) follows its process CSV: it is
+// kept exactly as long as process_<same ts>.csv (a files CSV without one goes too), so
+// `keep_files` counts snapshots, not files.
 // Not thread-safe: one writer thread.
 #include <atomic>
 #include <string>
@@ -37,6 +41,8 @@ class SnapshotWriter {
 
   // <dir>/<machine-id>/<agent-start>/process
   const std::string& process_dir() const { return process_dir_; }
+  // <process_dir>/files_<taken YYYYMMDDTHHMMSSZ>.csv: the deep snapshot's files CSV.
+  std::string FilesPath(absl::Time taken_at) const;
 
   // A machine id usable as one path component: [A-Za-z0-9._-] kept, the rest '_', never
   // empty, "." or "..".

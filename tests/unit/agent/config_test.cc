@@ -84,6 +84,44 @@ TEST(ParseFlagsTest, EnvThenCommandLineDashesAndRepeatableFlags) {
   absl::SetFlag(&FLAGS_proc_root, "/proc");
 }
 
+TEST(ParseFlagsTest, DeepSnapshotFlagsFromEnvAndTheirChecks) {
+  ::setenv("NODEPROC_SNAPSHOT_FILES", "true", 1);
+  ::setenv("NODEPROC_MAX_FILES_PER_PROCESS", "64", 1);
+  std::vector<std::string> storage = {"nodeproc", "--package-metrics", "--snapshot-dir=/tmp"};
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  RepeatedFlags repeated;
+  auto rest = ParseFlags(static_cast<int>(argv.size()), argv.data(), &repeated);
+  ::unsetenv("NODEPROC_SNAPSHOT_FILES");
+  ::unsetenv("NODEPROC_MAX_FILES_PER_PROCESS");
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  auto config = ConfigFromFlags(repeated);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->snapshot_files);
+  EXPECT_EQ(config->max_files_per_process, 64);
+  EXPECT_TRUE(config->package_metrics);
+
+  auto expect_error = [&](std::string_view needle) {
+    auto bad = ConfigFromFlags(repeated);
+    ASSERT_FALSE(bad.ok()) << needle;
+    EXPECT_NE(std::string(bad.status().message()).find(needle), std::string::npos) << bad.status();
+  };
+  absl::SetFlag(&FLAGS_max_files_per_process, 0);
+  expect_error("--max-files-per-process=0");
+  absl::SetFlag(&FLAGS_max_files_per_process, -5);
+  expect_error("--max-files-per-process=-5");
+  absl::SetFlag(&FLAGS_max_files_per_process, 128);
+  absl::SetFlag(&FLAGS_snapshot_files, false);
+  expect_error("--package-metrics needs --snapshot-files");
+  absl::SetFlag(&FLAGS_package_metrics, false);
+  EXPECT_TRUE(ConfigFromFlags(repeated).ok());
+  absl::SetFlag(&FLAGS_snapshot_files, true);
+  absl::SetFlag(&FLAGS_snapshot_dir, "");
+  expect_error("--snapshot-files needs --snapshot-dir");
+  absl::SetFlag(&FLAGS_snapshot_files, false);  // defaults again
+  EXPECT_TRUE(ConfigFromFlags(repeated).ok());
+}
+
 TEST(ParseFlagsTest, BadEnvValueIsOneClearError) {
   ::setenv("NODEPROC_CPU_SAMPLE_INTERVAL", "soon", 1);
   std::vector<std::string> storage = {"nodeproc"};

@@ -1,6 +1,7 @@
 #include "exporters/atomic_file.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -62,6 +63,42 @@ TEST(AtomicFileTest, MissingFolderIsAnErrorNamingThePath) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(std::string(s.message()).find("/nonexistent-dir/x"), std::string::npos) << s;
   EXPECT_NE(std::string(s.message()).find("No such file"), std::string::npos) << s;
+}
+
+TEST(AtomicFileWriterTest, StreamsChunksAndCommits) {
+  nodeproc::testing::TempDir dir;
+  const std::string path = dir.path() + "/files_20261122T220000Z.csv";
+  AtomicFileWriter writer(path);
+  ASSERT_TRUE(writer.Open().ok());
+  EXPECT_EQ(writer.temp_path(), dir.path() + "/.files_20261122T220000Z.csv." + std::to_string(::getpid()) + ".tmp");
+  std::string expected;
+  for (int i = 0; i < 5000; ++i) {  // ~190 KiB: several flushes before the commit
+    const std::string row = "row " + std::to_string(i) + ",some,fields,here\n";
+    ASSERT_TRUE(writer.Append(row).ok());
+    expected += row;
+  }
+  // Flushed chunks sit in the temp file only; the target does not exist yet.
+  EXPECT_EQ(List(dir.path()), std::vector<std::string>{".files_20261122T220000Z.csv." + std::to_string(::getpid()) + ".tmp"});
+  ASSERT_TRUE(writer.Commit().ok());
+  EXPECT_EQ(Read(path), expected);
+  EXPECT_EQ(List(dir.path()), std::vector<std::string>{"files_20261122T220000Z.csv"});
+}
+
+TEST(AtomicFileWriterTest, DestroyedWithoutCommitLeavesNothing) {
+  nodeproc::testing::TempDir dir;
+  {
+    AtomicFileWriter writer(dir.path() + "/f.csv");
+    ASSERT_TRUE(writer.Open().ok());
+    ASSERT_TRUE(writer.Append(std::string(200 * 1024, 'z')).ok());
+    EXPECT_EQ(List(dir.path()).size(), 1u);  // the temp file
+  }
+  EXPECT_TRUE(List(dir.path()).empty());
+  AtomicFileWriter aborted(dir.path() + "/g.csv");
+  ASSERT_TRUE(aborted.Open().ok());
+  aborted.Abort();
+  EXPECT_TRUE(List(dir.path()).empty());
+  EXPECT_FALSE(aborted.Commit().ok());  // nothing left to commit
+  EXPECT_FALSE(aborted.Append("x").ok());
 }
 
 }  // namespace

@@ -78,25 +78,5 @@ TEST(FilesCsvTest, HostProcessHasEmptyContainerColumnsAndNoFilesNoRows) {
   EXPECT_EQ(out, "2026-11-18 11:06:40,1,,,,,,/sbin/init,mapped,,,,,,,,\n");
 }
 
-TEST(CountLoadedPackagesTest, CountsProcessesOncePerPackageVersion) {
-  auto file = [](const char* path, const char* pkg, const char* ver) {
-    FileEntry f;
-    f.path = path;
-    f.package = pkg;
-    f.package_version = ver;
-    return f;
-  };
-  ProcessFiles a, b, c;
-  a.files = {file("/lib/libssl.so.3", "libssl3", "3.0.2"), file("/lib/libcrypto.so.3", "libssl3", "3.0.2"),
-             file("/lib/libc.so.6", "libc6", "2.36"), file("/data/x", "", "")};
-  b.files = {file("/usr/lib/libssl.so.3", "libssl3", "3.1.4-r5")};
-  c.files = {file("/lib/libssl.so.3", "libssl3", "3.0.2")};
-  const auto counts = CountLoadedPackages({a, b, c});
-  ASSERT_EQ(counts.size(), 3u);
-  EXPECT_EQ(counts.at({"libssl3", "3.0.2"}), 2u);  // a (two files) and c
-  EXPECT_EQ(counts.at({"libssl3", "3.1.4-r5"}), 1u);
-  EXPECT_EQ(counts.at({"libc6", "2.36"}), 1u);
-}
-
 }  // namespace
 }  // namespace nodeproc

@@ -346,6 +346,27 @@ TEST(MetricsCollectableTest, LabelValuesAreEscaped) {
   EXPECT_THAT(text, HasSubstr("name=\"we\\\"ird\\\\ (x)\"} 1\n"));
 }
 
+std::shared_ptr<const LoadedPackages> SomeLoadedPackages() {
+  auto loaded = std::make_shared<LoadedPackages>();
+  loaded->counted_at = absl::FromUnixSeconds(1799999700);
+  loaded->packages = {{"libc6", "2.36-9+deb12u4", 40}, {"zlib1g", "1:1.2.13", 12}, {"libssl3", "", 2}};
+  loaded->dropped_series = 3;
+  return loaded;
+}
+
+TEST(MetricsCollectableTest, LoadedPackagesOnlyWhenCounted) {
+  auto snap = std::make_shared<Snapshot>(*SmallSnapshot());
+  EXPECT_THAT(Render(*snap, MetricsOptions{}), Not(HasSubstr("nodeproc_loaded_package")));
+  snap->loaded_packages = SomeLoadedPackages();
+  const std::string text = Render(*snap, MetricsOptions{});
+  EXPECT_THAT(text, HasSubstr("# TYPE nodeproc_loaded_package_processes gauge\n"
+                              "nodeproc_loaded_package_processes{package=\"libc6\",version=\"2.36-9+deb12u4\"} 40\n"
+                              "nodeproc_loaded_package_processes{package=\"libssl3\",version=\"\"} 2\n"
+                              "nodeproc_loaded_package_processes{package=\"zlib1g\",version=\"1:1.2.13\"} 12\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_loaded_package_series_dropped 3\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_loaded_packages_timestamp_seconds 1799999700\n"));
+}
+
 // promtool (Debian package `prometheus`) must have nothing to say about the exposition.
 TEST(MetricsCollectableTest, PromtoolCheckMetricsIsSilent) {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
@@ -359,8 +380,10 @@ TEST(MetricsCollectableTest, PromtoolCheckMetricsIsSilent) {
     const std::string in = dir.path() + "/metrics.txt";
     const std::string out = dir.path() + "/promtool.out";
     {
+      auto snap = std::make_shared<Snapshot>(*SmallSnapshot());
+      snap->loaded_packages = SomeLoadedPackages();
       std::ofstream file(in);
-      file << Render(*SmallSnapshot(), options);
+      file << Render(*snap, options);
     }
     const int rc = std::system(("promtool check metrics < " + in + " > " + out + " 2>&1").c_str());
     std::ifstream result(out);

@@ -33,6 +33,29 @@ TEST(SelfMetricsTest, FreshAgentExposesBuildInfoEmptyHistogramsAndZeroSnapshots)
   EXPECT_THAT(text, Not(HasSubstr("nodeproc_snapshot_last_success_timestamp_seconds")));
   EXPECT_THAT(text, Not(HasSubstr("nodeproc_scan_processes")));
   EXPECT_THAT(text, Not(HasSubstr("nodeproc_kubelet_requests_total")));
+  EXPECT_THAT(text, Not(HasSubstr("nodeproc_files_snapshot")));  // --snapshot-files is off
+}
+
+TEST(SelfMetricsTest, FilesSnapshotFamiliesOnceEnabled) {
+  SelfMetrics m("v", "c");
+  m.EnableFilesSnapshotMetrics();
+  std::string text = Render(m);
+  EXPECT_THAT(text, HasSubstr("nodeproc_files_snapshot_duration_seconds_count 0\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_files_snapshot_rows_total 0\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_files_snapshots_total{result=\"success\"} 0\n"));
+  m.RecordFilesSnapshotSuccess(absl::Seconds(20), 1500);  // le 30
+  m.RecordFilesSnapshotSuccess(absl::Milliseconds(400), 25);  // le 0.5
+  m.RecordFilesSnapshotFailure();
+  text = Render(m);
+  EXPECT_THAT(text, HasSubstr("nodeproc_files_snapshot_duration_seconds_bucket{le=\"0.5\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_files_snapshot_duration_seconds_bucket{le=\"10\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_files_snapshot_duration_seconds_bucket{le=\"30\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_files_snapshot_duration_seconds_count 2\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_files_snapshot_rows_total 1525\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_files_snapshots_total{result=\"success\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_files_snapshots_total{result=\"failure\"} 1\n"));
+  // The process scan histogram keeps its own buckets.
+  EXPECT_THAT(text, Not(HasSubstr("nodeproc_scan_duration_seconds_bucket{le=\"30\"}")));
 }
 
 TEST(SelfMetricsTest, HistogramBucketsAreCumulative) {
@@ -112,6 +135,7 @@ TEST(SelfMetricsTest, PromtoolCheckMetricsIsSilent) {
   m.SetKubeletCacheAge(absl::Seconds(1));
   m.SetProcessesSeen(10);
   m.RecordSnapshotSuccess(absl::Now());
+  m.RecordFilesSnapshotSuccess(absl::Seconds(3), 1200);
   testing::TempDir dir;
   const std::string in = dir.path() + "/self.txt";
   const std::string out = dir.path() + "/promtool.out";

@@ -318,5 +318,54 @@ TEST(SnapshotWriterTest, StaleTempFilesOfACrashAreRemovedAtStart) {
   EXPECT_TRUE(fs::exists(fresh));  // maybe another writer's, still in progress
 }
 
+TEST(SnapshotWriterTest, FilesCsvsFollowTheirProcessCsvThroughRetention) {
+  testing::TempDir dir;
+  std::atomic<bool> cancel{false};
+  SnapshotWriterOptions o = Options(dir.path());
+  o.keep_files = 2;  // snapshots, not files: each keeps its files CSV
+  o.max_age = absl::InfiniteDuration();
+  SnapshotWriter w(o);
+  EXPECT_EQ(w.FilesPath(kAgentStart + absl::Minutes(5)),
+            w.process_dir() + "/files_20261118T111140Z.csv");
+  for (int i = 0; i < 3; ++i) {
+    const absl::Time at = kAgentStart + absl::Minutes(5 * i);
+    ASSERT_TRUE(w.Write(MakeSnapshot(at, 1), cancel).ok());
+    std::ofstream(w.FilesPath(at)) << "files of snapshot " << i << "\n";  // as the agent does
+  }
+  // An orphan files CSV (its process CSV deleted by hand) and a symlink named like a files CSV
+  // pointing outside the snapshot folder: retention removes the link, never its target.
+  testing::TempDir outside;
+  const std::string target = outside.path() + "/precious.csv";
+  std::ofstream(target) << "keep me";
+  std::ofstream(w.process_dir() + "/files_20261118T100000Z.csv") << "orphan";
+  ASSERT_EQ(::symlink(target.c_str(), (w.process_dir() + "/files_20261118T090000Z.csv").c_str()), 0);
+  ASSERT_TRUE(w.Write(MakeSnapshot(kAgentStart + absl::Minutes(15), 1), cancel).ok());
+  EXPECT_THAT(Tree(dir.path()),
+              ElementsAre("node-1/20261118T110640Z/process/files_20261118T111640Z.csv",
+                          "node-1/20261118T110640Z/process/process_20261118T111640Z.csv",
+                          "node-1/20261118T110640Z/process/process_20261118T112140Z.csv"));
+  EXPECT_FALSE(fs::is_symlink(w.process_dir() + "/files_20261118T090000Z.csv"));
+  EXPECT_EQ(ReadFile(target), "keep me");
+}
+
+TEST(SnapshotWriterTest, StaleFilesCsvTempFilesAreRemovedAtStart) {
+  testing::TempDir dir;
+  const std::string process_dir = dir.path() + "/node-1/20261101T000000Z/process";
+  fs::create_directories(process_dir);
+  const std::string stale = process_dir + "/.files_20261101T000500Z.csv.123.tmp";
+  const std::string other = process_dir + "/.notes.txt.123.tmp";  // not ours
+  std::ofstream(stale) << "partial";
+  std::ofstream(other) << "partial";
+  struct timeval old_times[2];
+  gettimeofday(&old_times[0], nullptr);
+  old_times[0].tv_sec -= 120;
+  old_times[1] = old_times[0];
+  ASSERT_EQ(::utimes(stale.c_str(), old_times), 0);
+  ASSERT_EQ(::utimes(other.c_str(), old_times), 0);
+  SnapshotWriter w(Options(dir.path()));
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(other));
+}
+
 }  // namespace
 }  // namespace nodeproc

@@ -1,5 +1,5 @@
 #pragma once
-// Files a process has open or memory-mapped (the "deep snapshot"): plain values filled by
+// Files a process has open or memory-mapped (the "deep snapshot"): core value types filled by
 // OpenFilesCollector (paths + stat) and PackageResolver (owning package), rendered by
 // exporters/files_csv.h.
 #include <cstdint>
