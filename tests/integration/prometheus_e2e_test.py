@@ -33,8 +33,10 @@ import kube_world as kw  # noqa: E402
 
 BIN = os.environ.get("NODEPROC_BINARY", "build/agent/nodeproc")
 SRC = os.environ.get("NODEPROC_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-CHILD_NAME = "npe2e-burner"
-HOST_CHILD_NAME = "npe2e-host"
+# Unique per run: other worktrees may run this test at the same time, and every live PID of
+# the machine is in the agent's proc tree.
+CHILD_NAME = f"npe2e-b{os.getpid()}"
+HOST_CHILD_NAME = f"npe2e-h{os.getpid()}"
 # The pod the burner child is "in" (containerd, systemd driver), added to the mock kubelet's node.
 BURNER_POD = {
     "name": "burner-5f6d7c8b9-q2w3e", "namespace": "e2e", "uid": "b0b0b0b0-1111-4222-8333-444455556666",
@@ -213,7 +215,7 @@ scrape_configs:
 
     def test_child_rss_and_cpu_series_have_the_right_labels_and_values(self):
         rss = self.wait_query(f'nodeproc_process_resident_memory_bytes{{name="{CHILD_NAME}"}}')
-        self.assertEqual(len(rss), 1)
+        self.assertEqual(len(rss), 1, rss)
         labels = rss[0]["metric"]
         want = {"namespace": BURNER_POD["namespace"], "pod": BURNER_POD["name"],
                 "container": BURNER_POD["containers"][0][0]}
