@@ -79,7 +79,8 @@ if(NODEPROC_BUILD_TESTS)
     tests/unit/exporters/csv_hostile_values_test.cc
     tests/unit/exporters/snapshot_format_test.cc
     tests/unit/exporters/cmdline_privacy_test.cc
-    tests/unit/exporters/cmdline_privacy_gaps_test.cc)
+    tests/unit/exporters/cmdline_privacy_gaps_test.cc
+    tests/unit/platform/absl_lite_test.cc)
   file(GLOB NODEPROC_WIN_ONLY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/collectors/windows/*_test.cc)
   add_executable(windows_unit_tests ${NODEPROC_WIN_TEST_SOURCES} ${NODEPROC_WIN_ONLY_TESTS}
     tests/unit/collectors/windows/temp_dir_windows.cc)

@@ -196,6 +196,9 @@ absl::StatusOr<PssProcessDetail> CapturePssDetail(uint32_t pid, const PssOptions
   if (options.threads) flags |= kPssCaptureThreads;
   if (DWORD err = api.capture(held.process, flags, 0, &held.snapshot); err != ERROR_SUCCESS) {
     held.snapshot = nullptr;
+    if (err == ERROR_CALL_NOT_IMPLEMENTED || err == ERROR_NOT_SUPPORTED) {  // exported stub (wine)
+      return absl::UnimplementedError(absl::StrCat("PssCaptureSnapshot: error ", err, " (not implemented)"));
+    }
     return absl::InternalError(absl::StrCat("PssCaptureSnapshot(", pid, "): error ", err));
   }
 

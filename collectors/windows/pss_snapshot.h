@@ -51,7 +51,7 @@ struct PssProcessDetail {
 bool PssAvailable();
 
 // Captures one process (by PID) and reads what `options` asks. Unimplemented when PSS is not
-// available, NotFound when the process is gone, PermissionDenied when it cannot be opened,
+// available (not exported, or an exported stub answering ERROR_CALL_NOT_IMPLEMENTED), NotFound when the process is gone, PermissionDenied when it cannot be opened,
 // Internal for a failed capture or query (the Win32 error in the message).
 absl::StatusOr<PssProcessDetail> CapturePssDetail(uint32_t pid, const PssOptions& options);
 

@@ -77,7 +77,12 @@ std::optional<std::string> CommandLineByQuery(HANDLE h, uint32_t pid) {
       buf.resize(needed);
       continue;
     }
-    NoteFailure("NtQueryInformationProcess(ProcessCommandLineInformation)", static_cast<DWORD>(st), pid);
+    // STATUS_INVALID_INFO_CLASS before Windows 8.1 and under wine 8: the PEB is read instead.
+    LogOnce(LogLevel::kInfo, absl::StrCat("win:cmdline-query:", static_cast<uint32_t>(st)),
+            "NtQueryInformationProcess(ProcessCommandLineInformation) unsupported; reading command "
+            "lines from the PEB instead (logged once)",
+            {{"status", absl::StrCat("0x", absl::Hex(static_cast<uint32_t>(st), absl::kZeroPad8))},
+             {"example_pid", static_cast<uint64_t>(pid)}});
     return std::nullopt;
   }
   return std::nullopt;
@@ -137,7 +142,21 @@ HANDLE OpenForQuery(uint32_t pid, bool* gone) {
 
 }  // namespace
 
-ToolhelpProbe::ToolhelpProbe(Options options) : options_(options) {}
+bool ToolhelpProbe::UnderWine() {
+  static const bool wine = [] {
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    return ntdll != nullptr && GetProcAddress(ntdll, "wine_get_version") != nullptr;
+  }();
+  return wine;
+}
+
+ToolhelpProbe::ToolhelpProbe(Options options) : options_(options) {
+  if (UnderWine()) {
+    LogOnce(LogLevel::kInfo, "win:wine",
+            "running under wine: GetProcessIoCounters and GetProcessHandleCount answer stub zeros "
+            "there, so read/write bytes and handle counts are reported unknown (logged once)");
+  }
+}
 
 absl::StatusOr<std::map<uint32_t, ToolhelpProbe::Entry>> ToolhelpProbe::ProcessesByPID() {
   HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
@@ -224,13 +243,16 @@ std::vector<RawProcess> ToolhelpProbe::StatsForPIDs(const std::map<uint32_t, Ent
         NoteFailure("GetProcessMemoryInfo", GetLastError(), pid);
       }
       DWORD handles = 0;
-      if (GetProcessHandleCount(h, &handles)) {
+      if (UnderWine()) {
+        // Stubs: wine's ProcessIoCounters is zero-filled ("FIXME: real data"), handle counts 0.
+      } else if (GetProcessHandleCount(h, &handles)) {
         raw.handle_count = handles;
       } else {
         NoteFailure("GetProcessHandleCount", GetLastError(), pid);
       }
       IO_COUNTERS io{};
-      if (GetProcessIoCounters(h, &io)) {
+      if (UnderWine()) {
+      } else if (GetProcessIoCounters(h, &io)) {
         raw.read_transfer = io.ReadTransferCount;
         raw.write_transfer = io.WriteTransferCount;
       } else {

@@ -55,6 +55,10 @@ class ToolhelpProbe : public Probe {
   // `full` false, only the CPU times are read (the sampler's cheap pass).
   std::vector<RawProcess> StatsForPIDs(const std::map<uint32_t, Entry>& processes, bool full);
 
+  // True under wine (ntdll exports wine_get_version): its I/O counters and handle counts are
+  // stub zeros, reported unknown instead.
+  static bool UnderWine();
+
   // PSS detail of the last Scan (pss_detail only), by PID.
   std::map<uint32_t, PssProcessDetail> PssDetails() const;
   // Command lines held by the cache (for tests).

@@ -69,7 +69,8 @@ ProcessRecord ToProcessRecord(const RawProcess& raw) {
   r.threads = raw.threads;
   r.rss_bytes = raw.working_set_bytes.value_or(0);
   r.vms_bytes = raw.private_bytes.value_or(0);
-  if (raw.handle_count.has_value()) r.fds = *raw.handle_count;
+  // A live process always holds handles: 0 is a stub's answer (wine), i.e. unknown.
+  if (raw.handle_count.has_value() && *raw.handle_count > 0) r.fds = *raw.handle_count;
   if (raw.read_transfer.has_value() && raw.write_transfer.has_value()) {
     r.read_bytes = *raw.read_transfer;
     r.write_bytes = *raw.write_transfer;

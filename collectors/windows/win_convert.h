@@ -89,7 +89,7 @@ struct RawProcess {
 };
 
 // The shared record, psutil's Windows mapping: rss = working set, vms = private bytes
-// (pagefile usage), fds = handle count, read/write bytes = I/O transfer counts, status
+// (pagefile usage), fds = handle count (0, which no live process has, is unknown), read/write bytes = I/O transfer counts, status
 // "running" (Windows has no per-process scheduler state), uid unknown (no numeric uid).
 // start_ticks (the identity with pid for the CPU windows) is the creation FILETIME.
 // PID 0 (System Idle Process) and 4 (System) are marked as kernel threads.

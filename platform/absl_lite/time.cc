@@ -1,6 +1,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <ostream>
 #include <thread>
 
 #include "absl/time/clock.h"
@@ -132,6 +133,11 @@ int64_t GetCurrentTimeNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::ostream& operator<<(std::ostream& os, Duration d) { return os << FormatDuration(d); }
+std::ostream& operator<<(std::ostream& os, Time t) {
+  return os << FormatTime("%Y-%m-%dT%H:%M:%E*S+00:00", t, UTCTimeZone());
 }
 
 Time Now() { return FromUnixNanos(GetCurrentTimeNanos()); }

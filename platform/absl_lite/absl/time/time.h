@@ -2,6 +2,7 @@
 // absl_lite (Windows build only): Duration, Time, civil times and FormatTime, UTC only.
 // Both hold int64 nanoseconds; InfiniteDuration()/InfiniteFuture() are saturated values.
 #include <cstdint>
+#include <iosfwd>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -65,8 +66,14 @@ constexpr Duration ZeroDuration() { return Duration(); }
 constexpr Duration InfiniteDuration() { return Duration::FromNanos(std::numeric_limits<int64_t>::max()); }
 constexpr Duration AbsDuration(Duration d) { return d < ZeroDuration() ? -d : d; }
 
-inline double ToDoubleSeconds(Duration d) { return static_cast<double>(d.nanos()) / 1e9; }
-inline double ToDoubleMilliseconds(Duration d) { return static_cast<double>(d.nanos()) / 1e6; }
+// Whole units and the remainder apart, so that the result is the double nearest the exact value
+// (a plain ns / 1e9 loses the last digits of a time since 1970).
+inline double ToDoubleSeconds(Duration d) {
+  return static_cast<double>(d.nanos() / 1000000000) + static_cast<double>(d.nanos() % 1000000000) / 1e9;
+}
+inline double ToDoubleMilliseconds(Duration d) {
+  return static_cast<double>(d.nanos() / 1000000) + static_cast<double>(d.nanos() % 1000000) / 1e6;
+}
 inline double ToDoubleMicroseconds(Duration d) { return static_cast<double>(d.nanos()) / 1e3; }
 constexpr int64_t ToInt64Nanoseconds(Duration d) { return d.nanos(); }
 constexpr int64_t ToInt64Microseconds(Duration d) { return d.nanos() / 1000; }
@@ -160,5 +167,9 @@ Time FromCivil(CivilSecond cs, TimeZone tz);
 
 // strftime-like, in UTC; also %E<n>S / %E*S (seconds with n / all needed decimals), %Ez.
 std::string FormatTime(std::string_view format, Time t, TimeZone tz);
+
+// For test failure messages (gtest prints values with <<).
+std::ostream& operator<<(std::ostream& os, Duration d);
+std::ostream& operator<<(std::ostream& os, Time t);
 
 }  // namespace absl
