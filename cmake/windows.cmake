@@ -5,7 +5,7 @@
 #   - platform/openssl_bcrypt: SHA-256/HMAC for cmdline_privacy over Windows CNG,
 #   - nlohmann-json from Debian's header-only nlohmann-json3-dev (linked into the build tree),
 # and builds: the Toolhelp/PSS probe, CPU windows, CSV/JSON/table rendering, command-line
-# privacy, nodeproc.exe (agent/windows_main.cc: `snapshot`, `pss`, `version`), and the unit
+# privacy, nodeproc.exe (agent/windows/main.cc: `snapshot`, `pss`, `version`), and the unit
 # tests that apply, against GoogleTest's sources from Debian's googletest package.
 # Included from the top-level CMakeLists.txt when WIN32; the Linux build never reads it.
 
@@ -54,7 +54,7 @@ target_include_directories(nodeproc_win PUBLIC ${CMAKE_SOURCE_DIR})
 target_include_directories(nodeproc_win SYSTEM PUBLIC ${NODEPROC_THIRD_PARTY_INCLUDE})
 target_link_libraries(nodeproc_win PUBLIC absl_lite openssl_bcrypt psapi)
 
-add_executable(nodeproc agent/windows_main.cc)
+add_executable(nodeproc agent/windows/main.cc)
 target_link_libraries(nodeproc PRIVATE nodeproc_win)
 target_compile_definitions(nodeproc PRIVATE
   NODEPROC_VERSION="${PROJECT_VERSION}" NODEPROC_GIT_COMMIT="${NODEPROC_GIT_COMMIT}")
@@ -80,6 +80,7 @@ if(NODEPROC_BUILD_TESTS)
     tests/unit/exporters/snapshot_format_test.cc
     tests/unit/exporters/cmdline_privacy_test.cc
     tests/unit/exporters/cmdline_privacy_gaps_test.cc
+    tests/unit/exporters/unknown_uid_test.cc
     tests/unit/platform/absl_lite_test.cc)
   file(GLOB NODEPROC_WIN_ONLY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/collectors/windows/*_test.cc)
   add_executable(windows_unit_tests ${NODEPROC_WIN_TEST_SOURCES} ${NODEPROC_WIN_ONLY_TESTS}
