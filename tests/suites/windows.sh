@@ -9,7 +9,8 @@
 # 3. Runs windows_unit_tests.exe under wine: each gtest test counts (skips are listed).
 # 4. Runs nodeproc.exe snapshot --format=csv|json|table under wine and checks the CSV header is
 #    the Linux contract header, and rows are plausible (wine's services.exe, nodeproc.exe itself
-#    with its command line, times, sizes, unknowns empty).
+#    with its command line, times, sizes, unknowns empty); `run` writes snapshot files in the
+#    contract layout with retention; PSS degrades to Toolhelp-only data, logged once.
 # Bounded: every step has a timeout; about 3-5 min on 2 cores from scratch (wine's first start
 # included), well under 1 min when the build is up to date.
 set -uo pipefail
@@ -221,6 +222,21 @@ elif [ "$(wc -l <"$TMP/bad.err")" = 1 ] && grep -q 'format must be csv, json or 
   ok "a bad flag exits non-zero with one line"
 else
   fail "bad flag message: $(cat "$TMP/bad.err")"
+fi
+# The DaemonSet loop: snapshot files in the contract layout, atomic (no temp left), retention.
+RUNDIR=$TMP/run
+mkdir -p "$RUNDIR"
+( cd "$WBUILD" && timeout -s INT 9 wine nodeproc.exe run --snapshot-dir="Z:$RUNDIR" --machine-id=node-a \
+    --snapshot-interval=2s --cpu-sample-interval=1s --snapshot-retention=2 ) >/dev/null 2>"$TMP/run.err"
+written=$(grep -c 'snapshot written' "$TMP/run.err")
+files=$(find "$RUNDIR" -type f | sort)
+nfiles=$(grep -c . <<<"$files")
+if [ "$written" -ge 3 ] && [ "$nfiles" = 2 ] &&
+   ! grep -vqE "^$RUNDIR/node-a/[0-9]{8}T[0-9]{6}Z/process/process_[0-9]{8}T[0-9]{6}Z\.csv\$" <<<"$files" &&
+   [ "$(head -1 "$(head -1 <<<"$files")")" = "$contract" ]; then
+  ok "nodeproc.exe run: $written snapshots written, 2 kept (retention), contract paths, no temp files"
+else
+  fail "nodeproc.exe run: $written written, files: $files"; sed 's/^/  /' "$TMP/run.err" | tail -5
 fi
 # PSS: a stub in wine 8 (not exported) -> Toolhelp-only, logged once; real data on Windows.
 NP snapshot --format=csv --snapshot-wait=0s --pss-detail >"$TMP/pss.csv" 2>"$TMP/pss.err"
