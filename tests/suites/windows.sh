@@ -238,6 +238,41 @@ if [ "$written" -ge 3 ] && [ "$nfiles" = 2 ] &&
 else
   fail "nodeproc.exe run: $written written, files: $files"; sed 's/^/  /' "$TMP/run.err" | tail -5
 fi
+# The args the chart's Windows DaemonSet renders (helm/nodeproc, windows.enabled) are accepted.
+HELM=
+for h in "${VALIDATE_CHART_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/validate-chart}"/*/helm; do [ -x "$h" ] && HELM=$h; done
+[ -n "$HELM" ] || HELM=$(command -v helm || true)
+if [ -n "$HELM" ]; then
+  HELM_CACHE_HOME=$TMP/h HELM_CONFIG_HOME=$TMP/h HELM_DATA_HOME=$TMP/h "$HELM" template nodeproc "$ROOT/helm/nodeproc" \
+    -f "$ROOT/helm/nodeproc/ci/windows-values.yaml" --show-only templates/daemonset-windows.yaml >"$TMP/wds.yaml" 2>"$TMP/wds.err"
+  CHARTDIR=$TMP/chartrun
+  mkdir -p "$CHARTDIR"
+  mapfile -t cargs < <(python3 - "$TMP/wds.yaml" "Z:$CHARTDIR" <<'PY'
+import sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))["spec"]["template"]["spec"]["containers"][0]
+for a in c["args"]:
+    a = a.replace("$(NODE_NAME)", "chart-node")
+    if a.startswith("--snapshot-dir="):
+        a = "--snapshot-dir=" + sys.argv[2]
+    elif a.startswith("--snapshot-interval="):
+        a = "--snapshot-interval=2s"
+    print(a)
+PY
+)
+  if [ "${cargs[0]:-}" = run ]; then
+    ( cd "$WBUILD" && timeout -s INT 6 wine nodeproc.exe "${cargs[@]}" ) >/dev/null 2>"$TMP/chartrun.err"
+    if grep -q 'snapshot written' "$TMP/chartrun.err" && ! grep -q '^nodeproc:' "$TMP/chartrun.err" &&
+       [ -n "$(find "$CHARTDIR/chart-node" -name 'process_*.csv' 2>/dev/null)" ]; then
+      ok "nodeproc.exe runs with the chart's Windows DaemonSet args: ${cargs[*]}"
+    else
+      fail "nodeproc.exe rejects the chart's Windows args ${cargs[*]}"; sed 's/^/  /' "$TMP/chartrun.err" | head -5
+    fi
+  else
+    fail "cannot render the chart's Windows DaemonSet"; sed 's/^/  /' "$TMP/wds.err" | head -5
+  fi
+else
+  echo "skip: the chart's Windows args (no helm; ../shared/tools/validate-chart.sh caches one)"
+fi
 # PSS: a stub in wine 8 (not exported) -> Toolhelp-only, logged once; real data on Windows.
 NP snapshot --format=csv --snapshot-wait=0s --pss-detail >"$TMP/pss.csv" 2>"$TMP/pss.err"
 if [ "$(wc -l <"$TMP/pss.csv")" -ge 4 ] &&
