@@ -86,7 +86,9 @@ int RunSnapshot(const AgentConfig& config) {
   c.one_shot = true;
   Agent agent(c);
   if (absl::Status s = agent.Init(); !s.ok()) return Fail(s);
-  agent.SampleOnce();
+  // Two CPU samples one --snapshot-wait apart make cpu_5s real; with a zero wait the window
+  // falls back to each process's lifetime average, so one sample is enough.
+  if (c.snapshot_wait > absl::ZeroDuration()) agent.SampleOnce();
   agent.RefreshKubeletNow();
   absl::SleepFor(c.snapshot_wait);
   agent.SampleOnce();

@@ -225,10 +225,12 @@ absl::Status HttpServer::Start() {
 
   // With TLS, civetweb serves plain HTTP on pod-local loopback behind the terminator.
   const std::string listening = want_tls ? "127.0.0.1:0" : address->ForCivetweb();
-  const std::string threads = std::to_string(options_.threads > 0 ? options_.threads : 2);
+  const std::string threads = std::to_string(options_.threads > 0 ? options_.threads : 4);
+  const std::string timeout_ms = std::to_string(
+      options_.request_timeout_ms > 0 ? options_.request_timeout_ms : 5000);
   std::vector<const char*> config = {"listening_ports",    listening.c_str(),
                                      "num_threads",        threads.c_str(),
-                                     "request_timeout_ms", "10000",
+                                     "request_timeout_ms", timeout_ms.c_str(),
                                      "access_control_allow_origin", "",
                                      nullptr};
   mg_callbacks callbacks;

@@ -23,7 +23,9 @@ struct HttpServerOptions {
   // host:port, IPv4 ("0.0.0.0:9866", "127.0.0.1:0") or IPv6 ("[::1]:9866"; needs a civetweb
   // built with IPv6, Debian's is not: Start() then fails clearly). Port 0 picks a free port.
   std::string listen_address = "0.0.0.0:9866";
-  int threads = 2;
+  // Workers: an idle client holds one until request_timeout_ms, so keep a few spare for probes.
+  int threads = 4;
+  int request_timeout_ms = 5000;
 
   // TLS: both or neither (PEM files; the cert file may hold the chain). Terminated by
   // TlsTerminator (OpenSSL), which relays to civetweb on 127.0.0.1: Debian's civetweb cannot

@@ -51,7 +51,10 @@ ContainerRef ContainerResolver::Resolve(int32_t pid, uint64_t start_ticks) {
   auto it = cache_.find(pid);
   int reads = 0;
   if (it != cache_.end() && it->second.start_ticks == start_ticks) {
-    if (!it->second.ref.empty() || it->second.reads >= kHostConfirmations) return it->second.ref;
+    // Final: a container id, or a host/pod-only answer confirmed often enough.
+    if (!it->second.ref.container_id.empty() || it->second.reads >= kHostConfirmations) {
+      return it->second.ref;
+    }
     reads = it->second.reads;
   }
 

@@ -1,9 +1,11 @@
 #pragma once
 // PID -> container: reads <proc_root>/<pid>/cgroup once per process identity (pid + start
 // time, so a recycled pid is read again) and remembers the answer. Thread-safe.
-// A "host" answer is only remembered once it has been read kHostConfirmations times: a new
-// container process is briefly in its parent's (host) cgroup until the runtime moves it, and
-// caching that first look would mislabel the container's main process for its whole life.
+// Only a complete answer (a container id) is final at once. A "host" or a pod-only answer is
+// remembered once it has been read kHostConfirmations times: a new container process is briefly
+// in its parent's cgroup until the runtime moves it (the host's for containerd's shim, the pod's
+// crio-conmon-<id> for CRI-O's conmon), and caching that first look would leave the container
+// of the container's main process unknown for its whole life.
 #include <cstdint>
 #include <string>
 
@@ -33,7 +35,7 @@ class ContainerResolver {
   struct Entry {
     uint64_t start_ticks = 0;
     ContainerRef ref;
-    int reads = 0;  // times the file was read for this identity (host answers are re-read)
+    int reads = 0;  // times the file was read for this identity (partial answers are re-read)
   };
 
   const std::string proc_root_;

@@ -69,6 +69,11 @@ CGROUPS = [
     "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1e7c3a5e_9d1b_4d3c_8c3a_0e2b6b1a7c11.slice/cri-containerd-4f1e0b8b1c5bd0a3c6f1b0e0d1e9c3f3a1b2c3d4e5f60718293a4b5c6d7e8f90.scope\n",
     # cgroup v1, cgroupfs driver
     "12:pids:/kubepods/burstable/pod5e8f1b1e-2f39-4b54-9d9f-1e2b3c4d5e6f/8e2a1d0f4c9b7a6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d\n11:memory:/kubepods/burstable/pod5e8f1b1e-2f39-4b54-9d9f-1e2b3c4d5e6f/8e2a1d0f4c9b7a6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d\n1:name=systemd:/kubepods/burstable/pod5e8f1b1e-2f39-4b54-9d9f-1e2b3c4d5e6f/8e2a1d0f4c9b7a6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d\n",
+    # cgroup v2, cgroupfs driver, burstable, 64-hex id
+    "0::/kubepods/burstable/pod5e8f1b1e-2f39-4b54-9d9f-1e2b3c4d5e6f/8e2a1d0f4c9b7a6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e\n",
+    # the agent in its own cgroup namespace: paths relative to its cgroup
+    "0::/../../kubepods-besteffort-pod1e7c3a5e_9d1b_4d3c_8c3a_0e2b6b1a7c11.slice/cri-containerd-4f1e0b8b1c5bd0a3c6f1b0e0d1e9c3f3a1b2c3d4e5f60718293a4b5c6d7e8f90.scope\n",
+    "0::/../../pod5e8f1b1e-2f39-4b54-9d9f-1e2b3c4d5e6f/8e2a1d0f4c9b7a6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e\n",
     # guaranteed pod (no QoS level)
     "0::/kubepods/pod0a1b2c3d-0000-1111-2222-333344445555/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
     # cri-o, and its conmon which is not the container

@@ -35,6 +35,11 @@ std::vector<Case> Cases() {
       {"cgroupfs_v1_besteffort",
        "11:devices:/kubepods/besteffort/pod74c13223-5a00-11e9-b385-42010a80018d/" + id + "\n",
        CgroupIdentity{id, "74c13223-5a00-11e9-b385-42010a80018d", ""}},
+      // cgroupfs driver, cgroup v2: the line of the fault_kubelet_test report (64-hex id).
+      {"cgroupfs_v2_burstable", "0::/kubepods/burstable/pod" + uid + "/" + id + "\n", CgroupIdentity{id, uid, ""}},
+      // An id one byte too long (66 hex, the fault fixture's old CONTAINER_ID) is not an id.
+      {"cgroupfs_v2_66_hex_is_pod_only", "0::/kubepods/burstable/pod" + uid + "/" + id + "1d\n",
+       CgroupIdentity{"", uid, ""}},
       {"cgroupfs_guaranteed_no_qos", "0::/kubepods/pod" + uid + "/" + id + "\n", CgroupIdentity{id, uid, ""}},
       {"cgroupfs_static_pod_hash_uid", "0::/kubepods/burstable/pod5795d0c442cb997ff93c49feeb9f6386/" + id,
        CgroupIdentity{id, "5795d0c442cb997ff93c49feeb9f6386", ""}},
@@ -89,6 +94,13 @@ std::vector<Case> Cases() {
       // The kind node's own processes (kubelet, containerd) are in the outer container only.
       {"kind_node_process", "0::/docker/" + id2 + "/system.slice/containerd.service\n",
        CgroupIdentity{id2, "", "docker"}},
+      // The agent in its own cgroup namespace (DaemonSet without hostPID, cgroup v2): the
+      // paths of other processes are relative to the agent's cgroup and start with "..".
+      {"cgroupns_relative_cgroupfs", "0::/../../pod" + uid + "/" + id + "\n", CgroupIdentity{id, uid, ""}},
+      {"cgroupns_relative_systemd",
+       "0::/../../kubepods-besteffort-pod" + uu + ".slice/cri-containerd-" + id + ".scope\n",
+       CgroupIdentity{id, uid, "containerd"}},
+      {"cgroupns_relative_host", "0::/../../../../system.slice/sshd.service\n", std::nullopt},
       // A process in a sub-cgroup of its container (systemd or a supervisor inside it).
       {"sub_cgroup_inside_container",
        "0::/kubepods.slice/kubepods-pod" + uu + ".slice/cri-containerd-" + id + ".scope/init.scope\n",

@@ -56,6 +56,35 @@ TEST(ContainerResolverTest, HostAnswerIsConfirmedBeforeItIsRemembered) {
   EXPECT_TRUE(r.Resolve(301, 1).empty());
 }
 
+TEST(ContainerResolverTest, PodOnlyAnswerIsConfirmedBeforeItIsRemembered) {
+  testing::TempDir tmp;
+  // CRI-O: conmon (in the pod's crio-conmon-<id> cgroup) starts the runtime, so a container's
+  // main process is first seen in a pod-level cgroup, then moved into /kubepods/.../pod<uid>/<id>
+  // (cgroupfs driver, v2). Remembering the first, partial answer left container_id empty for
+  // the whole life of that process.
+  WriteCgroup(tmp.path(), 400, "0::/kubepods/burstable/pod" + kUid + "/crio-conmon-" + kId + "\n");
+  ContainerResolver r(tmp.path());
+  ContainerRef first = r.Resolve(400, 77);
+  EXPECT_EQ(first.container_id, "");
+  EXPECT_EQ(first.pod_uid, kUid);
+  WriteCgroup(tmp.path(), 400, "0::/kubepods/burstable/pod" + kUid + "/" + kId + "\n");
+  ContainerRef moved = r.Resolve(400, 77);
+  EXPECT_EQ(moved.container_id, kId);
+  EXPECT_EQ(moved.pod_uid, kUid);
+  // Complete answers are final for this identity.
+  WriteCgroup(tmp.path(), 400, "0::/\n");
+  EXPECT_EQ(r.Resolve(400, 77).container_id, kId);
+
+  // A process that really lives at pod level (conmon itself) is confirmed, then remembered.
+  WriteCgroup(tmp.path(), 401, "0::/kubepods/burstable/pod" + kUid + "/crio-conmon-" + kId + "\n");
+  for (int i = 0; i < ContainerResolver::kHostConfirmations; ++i) {
+    EXPECT_EQ(r.Resolve(401, 1).pod_uid, kUid);
+  }
+  WriteCgroup(tmp.path(), 401, "0::/kubepods/burstable/pod" + kUid + "/" + kId + "\n");
+  EXPECT_EQ(r.Resolve(401, 1).container_id, "");
+  EXPECT_EQ(r.Resolve(401, 1).pod_uid, kUid);
+}
+
 TEST(ContainerResolverTest, MissingProcessIsEmptyAndNotCached) {
   testing::TempDir tmp;
   ContainerResolver r(tmp.path());
