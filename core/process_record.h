@@ -17,6 +17,7 @@ struct ProcessRecord {
   std::string name;     // comm (may hold spaces and parentheses)
   std::string cmdline;  // arguments joined by single spaces; empty for kernel threads
   uint32_t uid = 0;     // real uid
+  bool uid_known = true;  // false on Windows (no numeric uid): the CSV field is empty
   ProcessState state = ProcessState::kUnknown;
   bool kernel_thread = false;  // PF_KTHREAD
 

@@ -69,7 +69,9 @@ void AppendCsvRow(const ProcessRecord& r, absl::Time timestamp, std::string* out
   AppendCsvPercent(r.cpu.pct_2m, out);
   out->push_back(',');
   AppendCsvPercent(r.cpu.pct_1h, out);
-  absl::StrAppend(out, ",", ToAbsl(ProcessStateName(r.state)), ",", r.ppid, ",", r.uid, ",", r.threads, ",");
+  absl::StrAppend(out, ",", ToAbsl(ProcessStateName(r.state)), ",", r.ppid, ",");
+  if (r.uid_known) absl::StrAppend(out, r.uid);
+  absl::StrAppend(out, ",", r.threads, ",");
   AppendOptional(r.fds, out);
   out->push_back(',');
   AppendOptional(r.read_bytes, out);

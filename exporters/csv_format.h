@@ -3,7 +3,8 @@
 // Lines end with "\n"; fields holding a comma, a double quote, CR or LF are quoted, with
 // inner quotes doubled. Bytes are written as they are (command lines need not be UTF-8).
 // Times are UTC "YYYY-MM-DD HH:MM:SS"; sizes in KiB; CPU in percent of one core with two
-// decimals; an unknown value (CPU window, fds, io, start time 0) is an empty field, never 0.
+// decimals; an unknown value (CPU window, fds, io, start time 0, uid on Windows) is an empty
+// field, never 0.
 #include <array>
 #include <string>
 #include <string_view>

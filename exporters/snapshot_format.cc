@@ -145,7 +145,11 @@ std::string RenderJson(const Snapshot& snapshot) {
     o["cpu_1h"] = Percent(r.cpu.pct_1h);
     o["status"] = std::string(ProcessStateName(r.state));
     o["ppid"] = r.ppid;
-    o["uid"] = r.uid;
+    if (r.uid_known) {
+      o["uid"] = r.uid;
+    } else {
+      o["uid"] = nullptr;  // unknown (Windows)
+    }
     o["threads"] = r.threads;
     o["fds"] = Optional(r.fds);
     o["read_bytes"] = Optional(r.read_bytes);
@@ -192,8 +196,9 @@ std::string RenderTable(const Snapshot& snapshot, const TableOptions& options) {
     const ProcessRecord& r = procs[i];
     const std::string state(ProcessStateName(r.state));
     const std::string fds = r.fds.has_value() ? std::to_string(*r.fds) : "-";
-    std::snprintf(line, sizeof(line), "%7d %7d %6u %-12s %6s %6s %6s %7s %7s %4u %5s %8s ", r.pid,
-                  r.ppid, r.uid, state.c_str(), Cpu(r.cpu.pct_5s).c_str(), Cpu(r.cpu.pct_2m).c_str(),
+    const std::string uid = r.uid_known ? std::to_string(r.uid) : "-";
+    std::snprintf(line, sizeof(line), "%7d %7d %6s %-12s %6s %6s %6s %7s %7s %4u %5s %8s ", r.pid,
+                  r.ppid, uid.c_str(), state.c_str(), Cpu(r.cpu.pct_5s).c_str(), Cpu(r.cpu.pct_2m).c_str(),
                   Cpu(r.cpu.pct_1h).c_str(), HumanBytes(r.rss_bytes).c_str(),
                   HumanBytes(r.vms_bytes).c_str(), r.threads, fds.c_str(),
                   Start(r, snapshot.taken_at).c_str());

@@ -2,7 +2,7 @@
 // What `nodeproc snapshot --format=csv|json|table` prints.
 //   csv:   the CSV contract (header + one row per process), as the snapshot files.
 //   json:  an array of objects keyed by the CSV column names; numbers are JSON numbers,
-//          unknown values (CPU windows, fds, io) are null; invalid UTF-8 becomes U+FFFD;
+//          unknown values (CPU windows, fds, io, uid on Windows) are null; invalid UTF-8 becomes U+FFFD;
 //          keys in column order.
 //   table: a `ps`-like view for `kubectl exec`: first line is the header (PID PPID UID STATE
 //          CPU5S CPU2M CPU1H RSS VMS THR FDS START [POD] COMMAND), busiest first (cpu_5s,

@@ -143,8 +143,15 @@ void KubeletCache::DoRefresh() {
     }
   }
   if (!summary_error.ok()) {
+    bool have_old;
+    {
+      absl::MutexLock lock(&mu_);
+      have_old = view_.summary != nullptr;
+    }
     LogOnce(LogLevel::kWarning, absl::StrCat("kubelet:summary:", outcome),
-            "kubelet /stats/summary refresh failed; serving the last good data",
+            have_old ? "kubelet /stats/summary refresh failed; serving the last good data"
+                     : "kubelet /stats/summary refresh failed; no kubelet data yet, pod columns "
+                       "stay empty",
             {{"error", ToStd(summary_error.message())}});
   }
 
@@ -180,11 +187,13 @@ void KubeletCache::DoRefresh() {
     if (pods_forbidden && !pods_forbidden_logged_) {
       pods_forbidden_logged_ = true;
       LogWarning("kubelet /pods is forbidden (403): container names and images from /pods are "
-                 "not available; summary stats still work. Grant get on nodes/proxy to enable them",
+                 "not available; summary stats still work. Grant get on nodes/pods (Kubernetes 1.33+, "
+                 "KubeletFineGrainedAuthz) or nodes/proxy to enable them",
                  {{"error", ToStd(pbody.status().message())}});
     } else if (!pods_error.ok()) {
       LogOnce(LogLevel::kWarning, absl::StrCat("kubelet:pods:", poutcome),
-              "kubelet /pods refresh failed; serving the last good data",
+              view_.pods ? "kubelet /pods refresh failed; serving the last good data"
+                         : "kubelet /pods refresh failed; no pod list yet",
               {{"error", ToStd(pods_error.message())}});
     }
   }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what nodeproc needs to build and test, by Debian package name. Idempotent: it only
 # calls apt-get when a package is missing. Run as root (or with sudo available).
+# The Windows cross build (tests/suites/windows.sh) needs g++-mingw-w64-x86-64-posix, wine,
+# wine64 and googletest (GoogleTest sources); about 35 s of apt (update + install) on top.
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +12,7 @@ PACKAGES=(
   prometheus python3-psutil prometheus-process-exporter prometheus-node-exporter hyperfine
   clang libclang-rt-14-dev strace util-linux
   apparmor
+  g++-mingw-w64-x86-64-posix wine wine64 googletest
 )
 if [ "${NODEPROC_DEPS_EXTRA:-}" != "" ]; then
   # shellcheck disable=SC2206

@@ -45,6 +45,11 @@ finish() {
 # the one writable host path, by design; README "Validation").
 ACCEPTED="hostPath volume 'snapshots' is mounted read-write"
 
+# The Windows DaemonSet (ci/windows-values.yaml) is a HostProcess pod: Kubernetes requires
+# hostNetwork for it and forbids the Linux-only securityContext fields on a pod with
+# spec.os.name windows, so these findings are accepted there, and only there.
+ACCEPTED_WINDOWS='^  ERROR \[posture\] nodeproc/templates/daemonset-windows\.yaml DaemonSet/nodeproc-windows: spec\.template\.spec\.(hostNetwork: true|containers\[0\]\.securityContext\.(readOnlyRootFilesystem: not true|allowPrivilegeEscalation: not false|capabilities\.drop: does not drop ALL|seccompProfile: no RuntimeDefault/Localhost seccomp profile \(pod or container\)))  \[ci/windows-values\.yaml\]$'
+
 # validate LABEL ARGS...: runs validate-chart --posture error; prints its output to $TMP/LABEL.out.
 # Returns 0 when the only failures are manifest errors made of ACCEPTED findings.
 validate() {
@@ -56,7 +61,8 @@ validate() {
   fi
   local unexpected
   unexpected=$( { grep -E '^FAIL ' "$out" | grep -vE '^FAIL  manifests \[.*\]: [0-9]+ errors in [0-9]+ objects$';
-                  grep -E '^  ERROR ' "$out" | grep -vF "[posture] nodeproc/templates/daemonset.yaml DaemonSet/nodeproc: spec.template.spec.containers[0].volumeMounts[1]: $ACCEPTED"; } || true)
+                  grep -E '^  ERROR ' "$out" | grep -vF "[posture] nodeproc/templates/daemonset.yaml DaemonSet/nodeproc: spec.template.spec.containers[0].volumeMounts[1]: $ACCEPTED" |
+                    grep -vE "$ACCEPTED_WINDOWS"; } || true)
   if [ -n "$unexpected" ]; then echo "$unexpected" >"$TMP/$label.unexpected"; return 1; fi
   return 0
 }
@@ -68,6 +74,7 @@ if [ $rc -eq 0 ]; then
   # Relabel what validate-chart counted as failures but is the accepted finding.
   sed -E -e 's/^FAIL  (manifests \[.*\]): ([0-9]+) errors in ([0-9]+) objects$/ok    \1: \3 objects, only the accepted finding/' \
          -e "s/^  ERROR \[posture\](.*$ACCEPTED)/  accepted [posture]\1/" \
+         -e "s/^  ERROR \[posture\]( nodeproc\/templates\/daemonset-windows\.yaml .*\[ci\/windows-values\.yaml\])$/  accepted [posture]\1 (HostProcess)/" \
          -e 's/^(validate-chart: [0-9]+ passed, [0-9]+ failed)$/\1 (failures: the accepted finding only)/' "$TMP/chart.out"
 else
   cat "$TMP/chart.out"
@@ -137,6 +144,9 @@ negative privileged-posture "privileged container" -s securityContext.privileged
 negative extra-capability "adds SYS_ADMIN" --set 'securityContext.capabilities.add={SYS_PTRACE,SYS_ADMIN}'
 # The schema accepts this one; the Kubernetes API rules of the validator must catch it.
 negative toleration-value "must be empty when operator is Exists" -f "$TMP/badtoleration.yaml"
+printf 'windows:\n  enabled: true\nsnapshots:\n  enabled: false\n' >"$TMP/win-nosnap.yaml"
+negative windows-without-snapshots "the Windows agent only writes CSV snapshots" -f "$TMP/win-nosnap.yaml"
+negative windows-bad-snapshot-dir "windows.snapshotDir: Does not match pattern" -s windows.snapshotDir=/var/lib/x
 
 # ------------------------------------------------------------------ 3. rendered object checks
 render() {  # render OUT ARGS...
@@ -147,8 +157,9 @@ render "$TMP/r-default.yaml" && render "$TMP/r-proxy.yaml" --set rbac.podsResour
   && render "$TMP/r-nopods.yaml" -f "$CHART/ci/nopods-values.yaml" && render "$TMP/r-hostonly.yaml" -f "$CHART/ci/hostonly-values.yaml" \
   && render "$TMP/r-k129.yaml" --kube-version 1.29.0 && render "$TMP/r-sm.yaml" -f "$CHART/ci/servicemonitor-values.yaml" \
   && render "$TMP/r-anon.yaml" -f "$CHART/ci/anonymize-values.yaml" && render "$TMP/r-nonroot.yaml" -f "$CHART/ci/nonroot-values.yaml" \
+  && render "$TMP/r-windows.yaml" -f "$CHART/ci/windows-values.yaml" \
   || { fail "helm template"; cat "$TMP"/*.err; finish; }
-if python3 - "$TMP" "$CHART/files/dashboard.json" <<'PYEOF'; then ok "rendered objects: RBAC per mode, DaemonSet args/probes/mounts/env, Service, monitors, dashboard, test hook"; else fail "rendered objects"; fi
+if python3 - "$TMP" "$CHART/files/dashboard.json" <<'PYEOF'; then ok "rendered objects: RBAC per mode, DaemonSet args/probes/mounts/env, Service, monitors, dashboard, test hook, Windows DaemonSet"; else fail "rendered objects"; fi
 import json, sys, yaml
 tmp, dash = sys.argv[1], sys.argv[2]
 errors = []
@@ -243,6 +254,31 @@ nr = one(load("nonroot"), "DaemonSet")["spec"]["template"]["spec"]
 nsc = nr["containers"][0]["securityContext"]
 check(nsc["runAsUser"] == 65534 and nsc["runAsNonRoot"] is True and nsc["capabilities"]["add"] == [], "non-root: no capabilities")
 check(not any("hostPath" in v for v in nr["volumes"] if v["name"] != "proc"), "non-root: no writable hostPath")
+
+# Windows nodes: off by default; when on, a HostProcess DaemonSet on kubernetes.io/os: windows
+# beside the Linux one, whose pods the Service does not select.
+check(len([x for x in d if x["kind"] == "DaemonSet"]) == 1, "one DaemonSet by default")
+check(ps["nodeSelector"].get("kubernetes.io/os") == "linux", "Linux DaemonSet nodeSelector")
+w = load("windows")
+dss = {x["metadata"]["name"]: x for x in w if x["kind"] == "DaemonSet"}
+check(sorted(dss) == ["nodeproc", "nodeproc-windows"], "windows DaemonSets: %s" % sorted(dss))
+if "nodeproc-windows" in dss:
+    wt = dss["nodeproc-windows"]["spec"]["template"]
+    wps = wt["spec"]
+    wc = wps["containers"][0]
+    check(wps["os"] == {"name": "windows"} and wps["hostNetwork"] is True, "windows: os.name and hostNetwork")
+    check(wps["securityContext"] == {"windowsOptions": {"hostProcess": True, "runAsUserName": "NT AUTHORITY\\SYSTEM"}}, "HostProcess as SYSTEM: %s" % wps["securityContext"])
+    check(wps["nodeSelector"] == {"kubernetes.io/os": "windows", "node.kubernetes.io/windows-build": "10.0.20348"}, "windows nodeSelector %s" % wps["nodeSelector"])
+    check(dss["nodeproc"]["spec"]["template"]["spec"]["nodeSelector"]["kubernetes.io/os"] == "linux", "Linux DaemonSet stays on linux")
+    check(wps["automountServiceAccountToken"] is False, "windows: no token (no kubelet calls)")
+    check(wc["command"] == ["%CONTAINER_SANDBOX_MOUNT_POINT%\\nodeproc.exe"], "windows command %s" % wc["command"])
+    check(wc["args"][0] == "run" and "--snapshot-dir=C:\\ProgramData\\nodeproc" in wc["args"] and "--machine-id=$(NODE_NAME)" in wc["args"]
+          and "--snapshot-retention=288" in wc["args"] and "--pss-detail" in wc["args"], "windows args %s" % wc["args"])
+    check("ports" not in wc and "livenessProbe" not in wc and "volumes" not in wps, "windows: no ports, probes or volumes")
+    wsvc = one(w, "Service")
+    check(not all(wt["metadata"]["labels"].get(k) == v for k, v in wsvc["spec"]["selector"].items()), "the Service must not select the Windows pods")
+    check(all(dss["nodeproc-windows"]["spec"]["selector"]["matchLabels"].get(k) != v or k == "app.kubernetes.io/instance"
+              for k, v in dss["nodeproc"]["spec"]["selector"]["matchLabels"].items()), "DaemonSet selectors overlap")
 
 for e in errors:
     print("  " + e)

@@ -72,3 +72,27 @@ key
 {{- define "nodeproc.fetchPods" -}}
 {{- if and .Values.kubelet.enabled .Values.kubelet.fetchPods -}}true{{- end -}}
 {{- end -}}
+
+{{/* The Windows DaemonSet's pods: a name of their own, so that the Service and the PodMonitor
+(which select the Linux pods, the ones with /metrics) never pick them. */}}
+{{- define "nodeproc.windowsSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "nodeproc.name" . | trunc 55 | trimSuffix "-" }}-windows
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "nodeproc.windowsLabels" -}}
+helm.sh/chart: {{ include "nodeproc.chart" . }}
+{{ include "nodeproc.windowsSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: agent-windows
+app.kubernetes.io/part-of: nodeproc
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "nodeproc.windowsImage" -}}
+{{- if .Values.windows.image.digest -}}
+{{- printf "%s@%s" .Values.windows.image.repository .Values.windows.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.windows.image.repository (default .Chart.AppVersion .Values.windows.image.tag) -}}
+{{- end -}}
+{{- end -}}
