@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "collectors/read_fd.h"
 #include "collectors/root_fs.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
@@ -55,30 +56,15 @@ bool PathOrder(const FileEntry& a, const FileEntry& b) {
   return std::tie(a.path, a.deleted) < std::tie(b.path, b.deleted);
 }
 
+// maps of a process with very many mappings is a few MB; beyond this it is not worth reading.
+constexpr size_t kMaxProcFileBytes = 64u << 20;
+
 // Reads a whole /proc file into `out`; 0 or -1 + errno.
 int ReadProcFile(const std::string& path, std::string* out) {
   out->clear();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
-  if (out->capacity() < 16384) out->reserve(16384);
-  size_t used = 0;
-  while (true) {
-    if (out->size() < used + 8192) out->resize(std::max(out->capacity(), used + 8192));
-    const ssize_t n = ::read(fd, out->data() + used, out->size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      out->clear();
-      errno = err;
-      return -1;
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  out->resize(used);
-  return 0;
+  return ReadToEndAndClose(fd, kMaxProcFileBytes, 16384, out);
 }
 
 }  // namespace

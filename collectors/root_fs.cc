@@ -1,5 +1,7 @@
 #include "collectors/root_fs.h"
 
+#include "collectors/read_fd.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
@@ -61,33 +63,7 @@ int ReadFileInRoot(int root_fd, std::string_view path, size_t max_bytes, std::st
     return -1;
   }
   if (st_out != nullptr) *st_out = st;
-  out->resize(static_cast<size_t>(st.st_size) + 1);
-  size_t used = 0;
-  while (true) {
-    if (used == out->size()) {
-      if (out->size() >= max_bytes) {
-        ::close(fd);
-        out->clear();
-        errno = EFBIG;
-        return -1;
-      }
-      out->resize(std::min(max_bytes, out->size() * 2 + 4096));
-    }
-    const ssize_t n = ::read(fd, out->data() + used, out->size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      out->clear();
-      errno = err;
-      return -1;
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  out->resize(used);
-  return 0;
+  return ReadToEndAndClose(fd, max_bytes, static_cast<size_t>(st.st_size) + 1, out);
 }
 
 }  // namespace nodeproc
