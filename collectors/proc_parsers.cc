@@ -22,6 +22,21 @@ std::string_view NextToken(std::string_view* rest) {
   return token;
 }
 
+// Splits "Key:\tvalue" lines: returns false at the end of *rest; lines without ':' are skipped.
+bool NextKeyValue(std::string_view* rest, std::string_view* key, std::string_view* value) {
+  while (!rest->empty()) {
+    const size_t eol = rest->find('\n');
+    const std::string_view line = rest->substr(0, eol);
+    rest->remove_prefix(eol == std::string_view::npos ? rest->size() : eol + 1);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    *key = line.substr(0, colon);
+    *value = line.substr(colon + 1);
+    return true;
+  }
+  return false;
+}
+
 // An unsigned decimal that must fit T (pid, ppid, flags, ... are never negative).
 template <typename T>
 bool ParseBounded(std::string_view token, T* out) {
@@ -97,14 +112,9 @@ absl::StatusOr<ProcStat> ParseProcStat(std::string_view text) {
 absl::StatusOr<ProcStatus> ParseProcStatus(std::string_view text) {
   ProcStatus out;
   bool have_uid = false;
-  while (!text.empty()) {
-    size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    const std::string_view key = line.substr(0, colon);
-    const std::string_view value = FirstValue(line.substr(colon + 1));
+  std::string_view key, rest;
+  while (NextKeyValue(&text, &key, &rest)) {
+    const std::string_view value = FirstValue(rest);
     if (key == "Uid") {
       if (!ParseBounded(value, &out.real_uid)) return Invalid("status", "bad Uid");
       have_uid = true;
@@ -137,20 +147,15 @@ absl::StatusOr<ProcStatm> ParseProcStatm(std::string_view text) {
 absl::StatusOr<ProcIo> ParseProcIo(std::string_view text) {
   ProcIo out;
   bool have_read = false, have_write = false;
-  while (!text.empty()) {
-    size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    const std::string_view key = line.substr(0, colon);
+  std::string_view key, rest;
+  while (NextKeyValue(&text, &key, &rest)) {
     if (key == "read_bytes") {
-      if (!ParseDecimal(FirstValue(line.substr(colon + 1)), &out.read_bytes)) {
+      if (!ParseDecimal(FirstValue(rest), &out.read_bytes)) {
         return Invalid("io", "bad read_bytes");
       }
       have_read = true;
     } else if (key == "write_bytes") {
-      if (!ParseDecimal(FirstValue(line.substr(colon + 1)), &out.write_bytes)) {
+      if (!ParseDecimal(FirstValue(rest), &out.write_bytes)) {
         return Invalid("io", "bad write_bytes");
       }
       have_write = true;
