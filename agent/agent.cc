@@ -242,9 +242,8 @@ absl::Status Agent::Run() {
     server_ = std::make_unique<HttpServer>(http);
     server_->RegisterCollectable(collectable_);
     server_->RegisterCollectable(self_metrics_);
+    // The server logs the address it listens on.
     if (absl::Status s = server_->Start(); !s.ok()) return s;
-    LogInfo("serving metrics", {{"address", config_.listen_address}, {"port", server_->port()},
-                                {"tls", server_->tls() ? "on" : "off"}});
   }
   LogInfo("nodeproc started",
           {{"version", NODEPROC_VERSION}, {"proc_root", config_.proc_root},
