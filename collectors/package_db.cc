@@ -119,6 +119,7 @@ void LoadDpkgStatusD(int root_fd, PackageIndex* index, uint8_t* sources) {
   }
   std::string buf;
   std::string sums_name;
+  std::string path;  // "/" + the listed path (reused)
   size_t total = 0;
   while (struct dirent* de = ::readdir(dir)) {
     const std::string_view name(de->d_name);
@@ -145,9 +146,10 @@ void LoadDpkgStatusD(int root_fd, PackageIndex* index, uint8_t* sources) {
       if (sp == std::string_view::npos || sp + 2 >= line.size()) return;
       std::string_view rel = line.substr(sp + 2);
       while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
-      sums_name.assign("/");
-      sums_name.append(rel);
-      index->AddPath(sums_name, added[0]);
+      path.clear();
+      path.push_back('/');
+      path.append(rel);
+      index->AddPath(path, added[0]);
     });
   }
   ::closedir(dir);
