@@ -11,6 +11,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VERSION=$(sed -nE 's/^project\(nodeproc VERSION ([0-9.]+).*/\1/p' "$ROOT/CMakeLists.txt")
 TAG=${1:-nodeproc:$VERSION}
+COMMIT=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 JOBS=${NODEPROC_JOBS:-2}
 
 if [ "${NODEPROC_LOCAL_BASE:-0}" = 1 ]; then
@@ -35,13 +36,13 @@ else
 fi
 
 if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-  docker build -f "$CTX/deploy/Dockerfile" --build-arg BUILD_JOBS="$JOBS" -t "$TAG" "$CTX"
+  docker build -f "$CTX/deploy/Dockerfile" --build-arg BUILD_JOBS="$JOBS" --build-arg GIT_COMMIT="$COMMIT" -t "$TAG" "$CTX"
 elif command -v buildah >/dev/null; then
   pull=(); [ "${NODEPROC_LOCAL_BASE:-0}" = 1 ] && pull=(--pull=never)
   buildah bud --isolation "${NODEPROC_ISOLATION:-chroot}" "${pull[@]+"${pull[@]}"}" --layers=false \
-    --build-arg BUILD_JOBS="$JOBS" -f "$CTX/deploy/Dockerfile" -t "$TAG" "$CTX"
+    --build-arg BUILD_JOBS="$JOBS" --build-arg GIT_COMMIT="$COMMIT" -f "$CTX/deploy/Dockerfile" -t "$TAG" "$CTX"
 elif command -v podman >/dev/null; then
-  podman build -f "$CTX/deploy/Dockerfile" --build-arg BUILD_JOBS="$JOBS" -t "$TAG" "$CTX"
+  podman build -f "$CTX/deploy/Dockerfile" --build-arg BUILD_JOBS="$JOBS" --build-arg GIT_COMMIT="$COMMIT" -t "$TAG" "$CTX"
 else
   echo "no docker daemon, buildah or podman" >&2; exit 2
 fi
