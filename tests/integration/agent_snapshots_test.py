@@ -172,14 +172,19 @@ class SnapshotCommandTest(unittest.TestCase):
             child.close()
 
 
+def one_line_error(test, *args):
+    """Runs nodeproc with bad arguments: it must fail with one clear line on stderr (returned)."""
+    out = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=30)
+    test.assertNotEqual(out.returncode, 0, args)
+    lines = [l for l in out.stderr.splitlines() if l.strip()]
+    test.assertGreaterEqual(len(lines), 1)
+    test.assertLessEqual(len(lines), 2, out.stderr)
+    return lines[0]
+
+
 class BadInputTest(unittest.TestCase):
     def check_one_line_error(self, *args):
-        out = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=30)
-        self.assertNotEqual(out.returncode, 0, args)
-        lines = [l for l in out.stderr.splitlines() if l.strip()]
-        self.assertGreaterEqual(len(lines), 1)
-        self.assertLessEqual(len(lines), 2, out.stderr)
-        return lines[0]
+        return one_line_error(self, *args)
 
     def test_bad_flags_exit_with_one_clear_line(self):
         self.assertIn("process-metrics", self.check_one_line_error("run", "--process-metrics=maybe"))

@@ -19,7 +19,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_snapshots_test import BIN, Agent, files  # noqa: E402  (shared helpers)
+from agent_snapshots_test import BIN, Agent, files, one_line_error  # noqa: E402  (shared helpers)
 
 FILES_HEADER = ("timestamp,pid,container_id,pod_uid,namespace,pod,container,path,kind,size,mode,"
                 "uid,gid,mtime,inode,package,package_version")
@@ -213,12 +213,7 @@ class FilesSnapshotTest(unittest.TestCase):
 
 class FilesFlagsTest(unittest.TestCase):
     def check_one_line_error(self, *args):
-        out = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=30)
-        self.assertNotEqual(out.returncode, 0, args)
-        lines = [l for l in out.stderr.splitlines() if l.strip()]
-        self.assertGreaterEqual(len(lines), 1)
-        self.assertLessEqual(len(lines), 2, out.stderr)
-        return lines[0]
+        return one_line_error(self, *args)
 
     def test_bad_values_exit_with_one_clear_line(self):
         with tempfile.TemporaryDirectory() as d:

@@ -1,6 +1,7 @@
 #pragma once
 // A temporary directory removed (recursively) when the object goes out of scope.
 #include <string>
+#include <vector>
 
 namespace nodeproc::testing {
 
@@ -15,5 +16,8 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Names in `dir` (without "." and ".."), sorted; empty when it cannot be read.
+std::vector<std::string> ListDir(const std::string& dir);
 
 }  // namespace nodeproc::testing

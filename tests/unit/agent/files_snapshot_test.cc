@@ -27,19 +27,6 @@ std::string ApkRoot() { return nodeproc::testing::FixturesDir() + "/rootfs-apk";
 
 const absl::Time kTakenAt = absl::FromUnixSeconds(1'795'000'000);  // 2026-11-18 11:06:40 UTC
 
-std::vector<std::string> List(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (struct dirent* de = ::readdir(d)) {
-    const std::string n = de->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string Read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -122,7 +109,7 @@ TEST_F(FilesSnapshotTest, WritesRowsOfLiveProcessesWithTheirRootsPackages) {
   EXPECT_EQ(got->skipped, 2u);  // 400 exited, 500 reused (the kernel thread is not counted)
   EXPECT_EQ(got->rows, 6u);
   EXPECT_EQ(got->dropped_files, 0u);
-  EXPECT_EQ(List(out_dir()), std::vector<std::string>{"files_20261118T110640Z.csv"});
+  EXPECT_EQ(testing::ListDir(out_dir()), std::vector<std::string>{"files_20261118T110640Z.csv"});
 
   std::vector<std::string> lines = absl::StrSplit(Read(out_path()), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 7u);
@@ -186,7 +173,7 @@ TEST_F(FilesSnapshotTest, CancelledLeavesNeitherAFilesCsvNorATempFile) {
   std::atomic<bool> cancel{true};
   absl::StatusOr<FilesSnapshotResult> got = files.Write(snap, out_path(), cancel);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kCancelled);
-  EXPECT_TRUE(List(out_dir()).empty());
+  EXPECT_TRUE(testing::ListDir(out_dir()).empty());
 }
 
 TEST_F(FilesSnapshotTest, MissingFolderIsAnErrorNamingIt) {

@@ -14,18 +14,6 @@
 namespace nodeproc {
 namespace {
 
-std::vector<std::string> List(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (struct dirent* de = ::readdir(d)) {
-    const std::string n = de->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
-  return out;
-}
-
 std::string Read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -42,7 +30,7 @@ TEST(AtomicFileTest, WritesReplacesAndLeavesNoTemp) {
   EXPECT_EQ(Read(path), big);
   ASSERT_TRUE(WriteFileAtomically(path, "new\n", cancel).ok());
   EXPECT_EQ(Read(path), "new\n");
-  EXPECT_EQ(List(dir.path()), std::vector<std::string>{"files_20261122T220000Z.csv"});
+  EXPECT_EQ(testing::ListDir(dir.path()), std::vector<std::string>{"files_20261122T220000Z.csv"});
 }
 
 TEST(AtomicFileTest, CancelledLeavesTargetUntouched) {
@@ -54,7 +42,7 @@ TEST(AtomicFileTest, CancelledLeavesTargetUntouched) {
   const absl::Status s = WriteFileAtomically(path, std::string(200 * 1024, 'y'), cancel);
   EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(Read(path), "old\n");
-  EXPECT_EQ(List(dir.path()), std::vector<std::string>{"f.csv"});
+  EXPECT_EQ(testing::ListDir(dir.path()), std::vector<std::string>{"f.csv"});
 }
 
 TEST(AtomicFileTest, MissingFolderIsAnErrorNamingThePath) {
@@ -78,10 +66,10 @@ TEST(AtomicFileWriterTest, StreamsChunksAndCommits) {
     expected += row;
   }
   // Flushed chunks sit in the temp file only; the target does not exist yet.
-  EXPECT_EQ(List(dir.path()), std::vector<std::string>{".files_20261122T220000Z.csv." + std::to_string(::getpid()) + ".tmp"});
+  EXPECT_EQ(testing::ListDir(dir.path()), std::vector<std::string>{".files_20261122T220000Z.csv." + std::to_string(::getpid()) + ".tmp"});
   ASSERT_TRUE(writer.Commit().ok());
   EXPECT_EQ(Read(path), expected);
-  EXPECT_EQ(List(dir.path()), std::vector<std::string>{"files_20261122T220000Z.csv"});
+  EXPECT_EQ(testing::ListDir(dir.path()), std::vector<std::string>{"files_20261122T220000Z.csv"});
 }
 
 TEST(AtomicFileWriterTest, DestroyedWithoutCommitLeavesNothing) {
@@ -90,13 +78,13 @@ TEST(AtomicFileWriterTest, DestroyedWithoutCommitLeavesNothing) {
     AtomicFileWriter writer(dir.path() + "/f.csv");
     ASSERT_TRUE(writer.Open().ok());
     ASSERT_TRUE(writer.Append(std::string(200 * 1024, 'z')).ok());
-    EXPECT_EQ(List(dir.path()).size(), 1u);  // the temp file
+    EXPECT_EQ(testing::ListDir(dir.path()).size(), 1u);  // the temp file
   }
-  EXPECT_TRUE(List(dir.path()).empty());
+  EXPECT_TRUE(testing::ListDir(dir.path()).empty());
   AtomicFileWriter aborted(dir.path() + "/g.csv");
   ASSERT_TRUE(aborted.Open().ok());
   aborted.Abort();
-  EXPECT_TRUE(List(dir.path()).empty());
+  EXPECT_TRUE(testing::ListDir(dir.path()).empty());
   EXPECT_FALSE(aborted.Commit().ok());  // nothing left to commit
   EXPECT_FALSE(aborted.Append("x").ok());
 }
