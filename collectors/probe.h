@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "core/cpu_sample.h"
+#include "core/exit_record.h"
 #include "core/process_record.h"
 
 namespace nodeproc {
@@ -19,6 +20,10 @@ class Probe {
 
   // Cheap pass for the CPU sampler: identity and cumulative CPU only (Linux: stat only).
   virtual absl::Status SampleCpu(std::vector<CpuSample>* out) = 0;
+
+  // Processes that exited since the last call (oldest first), for probes that see exits (BPF);
+  // replaces *out. Probes that cannot see exits leave it empty.
+  virtual void DrainExits(std::vector<ExitRecord>* out) { out->clear(); }
 };
 
 }  // namespace nodeproc
