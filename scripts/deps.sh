@@ -10,7 +10,7 @@ PACKAGES=(
   libabsl-dev prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev rapidjson-dev
   libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   prometheus python3-psutil prometheus-process-exporter prometheus-node-exporter hyperfine
-  clang libclang-rt-14-dev strace util-linux
+  clang libclang-rt-14-dev strace util-linux ccache
   apparmor
   g++-mingw-w64-x86-64-posix wine wine64 googletest
 )
