@@ -1,5 +1,5 @@
 """Extracts a ttar archive (prometheus/procfs plain-text tar, format in
-../shared/fixtures/SOURCES.md) into a folder. Used to seed fuzz corpora and fake /proc trees.
+tests/fixtures/procfs/SOURCES.md) into a folder. Used to seed fuzz corpora and fake /proc trees.
 
     python3 tests/fault/ttar.py ARCHIVE DEST
 """

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """(Re)creates the small committed seed corpora under tests/fuzz/corpus/<target>/.
 
-Seeds come from the shared procfs fixtures (../shared/fixtures/procfs/fixtures.ttar), the
+Seeds come from the procfs fixtures (tests/fixtures/procfs/fixtures.ttar), the
 kubelet fixtures (tests/fixtures/kubelet/*.json, when present) and hand-written hostile cases.
 Run it after a fixture change; the output is committed (a few KiB per target).
 
@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "fault"))
 import ttar  # noqa: E402
 
-SHARED = os.environ.get("NODEPROC_SHARED_DIR", os.path.join(os.path.dirname(ROOT), "shared"))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 OUT = os.path.join(ROOT, "tests", "fuzz", "corpus")
 
 
@@ -35,7 +35,7 @@ def put(target, data):
 def proc_seeds():
     tmp = tempfile.mkdtemp()
     try:
-        ttar.extract(os.path.join(SHARED, "fixtures", "procfs", "fixtures.ttar"), tmp)
+        ttar.extract(os.path.join(FIXTURES, "procfs", "fixtures.ttar"), tmp)
         proc = os.path.join(tmp, "fixtures", "proc")
         for pid in sorted(os.listdir(proc)):
             if not pid.isdigit():

@@ -1,6 +1,6 @@
 #pragma once
 // Extracts a ttar archive (the plain-text tar of prometheus/procfs test fixtures, described in
-// ../shared/fixtures/SOURCES.md) into a folder, so tests can build fake /proc trees.
+// tests/fixtures/procfs/SOURCES.md) into a folder, so tests can build fake /proc trees.
 //
 // Records are separated by lines starting with "# ttar - - -". "Directory: <p>" + "Mode: <o>";
 // "Path: <p>" + "Lines: <n>" + n lines + "Mode: <o>"; "Path: <p>" + "SymlinkTo: <t>". Inside

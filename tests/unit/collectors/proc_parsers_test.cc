@@ -12,7 +12,7 @@ namespace {
 
 using namespace std::string_literals;
 
-// The stat line of PID 26231 in ../shared/fixtures/procfs/fixtures.ttar.
+// The stat line of PID 26231 in tests/fixtures/procfs/fixtures.ttar.
 constexpr std::string_view kVimStat =
     "26231 (vim) R 5392 7446 5392 34835 7446 4218880 32533 309516 26 82 1677 44 158 99 20 0 1 0 "
     "82375 56274944 1981 18446744073709551615 4194304 6294284 140736914091744 140736914087944 "

@@ -45,7 +45,7 @@ const ProcessRecord* Find(const std::vector<ProcessRecord>& rows, int32_t pid) {
   return nullptr;
 }
 
-// --- The shared prometheus/procfs fixture tree ------------------------------------------
+// --- The prometheus/procfs fixture tree (tests/fixtures/procfs) ------------------------------------------
 
 // Extracted once for the suite (only fixtures/proc/: the /sys part is large and unused).
 class FixtureProbeTest : public ::testing::Test {
@@ -53,7 +53,7 @@ class FixtureProbeTest : public ::testing::Test {
   static void SetUpTestSuite() {
     tmp_ = new testing::TempDir();
     extracted_ = new absl::Status(testing::ExtractTtar(
-        testing::SharedDir() + "/fixtures/procfs/fixtures.ttar", tmp_->path(), "fixtures/proc/"));
+        testing::FixturesDir() + "/procfs/fixtures.ttar", tmp_->path(), "fixtures/proc/"));
   }
   static void TearDownTestSuite() {
     delete extracted_;
