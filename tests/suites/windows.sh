@@ -239,9 +239,7 @@ else
   fail "nodeproc.exe run: $written written, files: $files"; sed 's/^/  /' "$TMP/run.err" | tail -5
 fi
 # The args the chart's Windows DaemonSet renders (helm/nodeproc, windows.enabled) are accepted.
-HELM=
-for h in "${VALIDATE_CHART_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/validate-chart}"/*/helm; do [ -x "$h" ] && HELM=$h; done
-[ -n "$HELM" ] || HELM=$(command -v helm || true)
+HELM=${HELM:-$("$ROOT/scripts/helm.sh" --install 2>/dev/null || true)}
 if [ -n "$HELM" ]; then
   HELM_CACHE_HOME=$TMP/h HELM_CONFIG_HOME=$TMP/h HELM_DATA_HOME=$TMP/h "$HELM" template nodeproc "$ROOT/helm/nodeproc" \
     -f "$ROOT/helm/nodeproc/ci/windows-values.yaml" --show-only templates/daemonset-windows.yaml >"$TMP/wds.yaml" 2>"$TMP/wds.err"
@@ -271,7 +269,7 @@ PY
     fail "cannot render the chart's Windows DaemonSet"; sed 's/^/  /' "$TMP/wds.err" | head -5
   fi
 else
-  echo "skip: the chart's Windows args (no helm; ../shared/tools/validate-chart.sh caches one)"
+  skip "the chart's Windows args (no helm; scripts/deps.sh installs it with scripts/helm.sh)"
 fi
 # PSS: a stub in wine 8 (not exported) -> Toolhelp-only, logged once; real data on Windows.
 NP snapshot --format=csv --snapshot-wait=0s --pss-detail >"$TMP/pss.csv" 2>"$TMP/pss.err"
