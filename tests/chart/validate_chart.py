@@ -343,6 +343,9 @@ def validate_objects(text, validators, variation, exceptions):
     for doc in yaml.safe_load_all(text):
         if not doc:
             continue
+        if not isinstance(doc, dict):
+            errors.append("[schema] a rendered document is not a mapping: %.80r" % (doc,))
+            continue
         obj = drop_nulls(doc)
         ident = "%s/%s" % (obj.get("kind"), (obj.get("metadata") or {}).get("name"))
         objects.append(ident)

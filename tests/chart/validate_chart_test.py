@@ -134,6 +134,12 @@ class ValidateChartTest(unittest.TestCase):
             self.assertEqual([e["rule"] for e in ex.stale({"default", "x-values.yaml"})], ["hostpath"])
             self.assertEqual(sorted(e["rule"] for e in ex.stale({"default"})), ["host-namespace", "hostpath"])
 
+    def test_a_document_that_is_not_an_object_is_an_error(self):
+        import yaml
+        _, errors, _ = vc.validate_objects("- a\n- b\n---\n" + yaml.safe_dump(DAEMONSET), VALIDATORS, "default", None)
+        self.assertEqual(len(errors), 1)
+        self.assertRegex(errors[0], r"not a mapping")
+
     def test_api_rules(self):
         ds = copy.deepcopy(DAEMONSET)
         ps = ds["spec"]["template"]["spec"]
