@@ -369,7 +369,10 @@ def validate_objects(text, validators, variation, exceptions):
 
 
 def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, **kw)
+    except OSError as e:  # no such program
+        return subprocess.CompletedProcess(cmd, 127, "", str(e))
 
 
 def values_args(args, tmp, name):
@@ -401,7 +404,7 @@ def main():
         report.skip("chart validation: no helm (scripts/deps.sh installs it with scripts/helm.sh)")
         print("validate-chart: %d passed, %d failed, %d skipped" % (report.passed, report.failed, report.skipped))
         return 0
-    have_yamllint = run(["yamllint", "--version"]).returncode == 0 if _which("yamllint") else False
+    have_yamllint = run(["yamllint", "--version"]).returncode == 0
 
     with tempfile.TemporaryDirectory(prefix="validate-chart.") as tmp:
         env = dict(os.environ, HELM_CACHE_HOME=tmp + "/h/cache", HELM_CONFIG_HOME=tmp + "/h/config", HELM_DATA_HOME=tmp + "/h/data")
@@ -472,10 +475,6 @@ def main():
 
     print("validate-chart: %d passed, %d failed, %d skipped" % (report.passed, report.failed, report.skipped))
     return 1 if report.failed else 0
-
-
-def _which(name):
-    return any(os.access(os.path.join(d, name), os.X_OK) for d in os.environ.get("PATH", "").split(os.pathsep))
 
 
 if __name__ == "__main__":
