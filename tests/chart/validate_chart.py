@@ -349,15 +349,18 @@ def validate_objects(text, validators, variation, exceptions):
         obj = drop_nulls(doc)
         ident = "%s/%s" % (obj.get("kind"), (obj.get("metadata") or {}).get("name"))
         objects.append(ident)
-        key = (obj.get("apiVersion", "").split("/")[0], ident, (obj.get("metadata") or {}).get("namespace"))
+        key = (str(obj.get("apiVersion")).split("/")[0], ident, (obj.get("metadata") or {}).get("namespace"))
         if key in seen:
             errors.append("[api] %s: rendered twice" % ident)
         seen.add(key)
-        validator = validators.get((obj.get("apiVersion"), obj.get("kind")))
+        validator = validators.get((str(obj.get("apiVersion")), str(obj.get("kind"))))
         if validator is None:
             errors.append("[schema] %s: no schema for %s %s (add it to tests/fixtures/k8s-schemas)" % (ident, obj.get("apiVersion"), obj.get("kind")))
-        else:
-            errors += ["[schema] %s: %s" % (ident, e) for e in schema_errors(validator, obj)]
+            continue
+        bad = ["[schema] %s: %s" % (ident, e) for e in schema_errors(validator, obj)]
+        if bad:  # the checks below expect the schema's shapes
+            errors += bad
+            continue
         errors += ["[api] %s: %s" % (ident, e) for e in api_findings(obj)]
         for rule, subject, msg in posture_findings(obj):
             e = exceptions.match(variation, rule, ident, subject) if exceptions else None

@@ -140,6 +140,15 @@ class ValidateChartTest(unittest.TestCase):
         self.assertEqual(len(errors), 1)
         self.assertRegex(errors[0], r"not a mapping")
 
+    def test_wrong_shapes_are_schema_errors_not_crashes(self):
+        ds = copy.deepcopy(DAEMONSET)
+        ds["spec"]["template"]["spec"]["volumes"] = {"proc": "/proc"}
+        ds["spec"]["template"]["spec"]["containers"][0]["securityContext"] = "privileged"
+        errors = findings(ds)[0]
+        self.assertTrue(errors and all(e.startswith("[schema]") for e in errors), errors)
+        odd = {"apiVersion": ["v1"], "kind": "Pod", "metadata": {"name": "p"}, "spec": []}
+        self.assertRegex(" ".join(findings(odd)[0]), r"no schema for \['v1'\] Pod")
+
     def test_api_rules(self):
         ds = copy.deepcopy(DAEMONSET)
         ps = ds["spec"]["template"]["spec"]
