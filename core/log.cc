@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/absl_compat.h"
+#include "core/utf8.h"
 
 namespace nodeproc {
 namespace {
@@ -26,7 +27,14 @@ std::string_view LevelName(LogLevel level) {
   return "info";
 }
 
-void AppendValue(std::string* out, std::string_view value) {
+void AppendValue(std::string* out, std::string_view raw) {
+  // Log values may carry what a workload chose (process names, kubelet bodies): valid UTF-8.
+  std::string repaired;
+  std::string_view value = raw;
+  if (!IsCleanUtf8(raw)) {
+    repaired = ToValidUtf8(raw);
+    value = repaired;
+  }
   bool quote = value.empty();
   for (char c : value) {
     if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
