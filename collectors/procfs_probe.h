@@ -59,8 +59,10 @@ class ProcfsProbe : public Probe {
   absl::Status ListPids(int root_fd, Buffers* b);
   // Fills *r for one PID; false when the PID is to be dropped.
   bool ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b, ProcessRecord* r);
-  // Logs a read problem once per cause (not per PID), cheaply on repeats.
+  // Logs a read problem rate-limited per cause (not per PID per scan).
   void NoteProblem(int cause_bit, const char* file, int err, int32_t pid);
+  // After a scan: logs "reads again" for files whose causes failed before but not this scan.
+  void NoteRecoveries();
 
   const std::string proc_root_;
   const long clk_tck_;
@@ -75,7 +77,8 @@ class ProcfsProbe : public Probe {
   absl::Mutex sample_mu_;
   std::unique_ptr<Buffers> sample_buffers_ ABSL_GUARDED_BY(sample_mu_);
 
-  std::atomic<uint32_t> logged_causes_{0};
+  std::atomic<uint32_t> seen_causes_{0};     // causes met since the last scan ended
+  std::atomic<uint32_t> failing_causes_{0};  // causes met and not yet recovered
 };
 
 }  // namespace nodeproc
