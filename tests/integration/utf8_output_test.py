@@ -135,6 +135,11 @@ class Utf8OutputTest(unittest.TestCase):
                     p.wait()
         if getattr(cls, "kubelet", None) is not None:
             cls.kubelet.stop()
+            cls.kubelet.proc.stdout.close()
+        for f in (getattr(cls, "agent_log", None), getattr(cls, "prom_log", None),
+                  getattr(getattr(cls, "child", None), "stdout", None)):
+            if f is not None:
+                f.close()
         if POD in kw.POD_SPECS:
             kw.POD_SPECS.remove(POD)
         shutil.rmtree(cls.tmp, ignore_errors=True)
@@ -167,7 +172,7 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:{self.port}"]
 """)
-        log = open(os.path.join(self.tmp, "prometheus.log"), "w+")
+        log = type(self).prom_log = open(os.path.join(self.tmp, "prometheus.log"), "w+")
         type(self).prom = subprocess.Popen(
             ["prometheus", f"--config.file={self.tmp}/prometheus.yml", f"--storage.tsdb.path={self.tmp}/tsdb",
              f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=log, stderr=subprocess.STDOUT)
@@ -181,11 +186,14 @@ scrape_configs:
         wait_for(lambda: query('up{job="nodeproc"} == 1'), 30, "up == 1")
         up = query('up{job="nodeproc"}')
         self.assertEqual(up[0]["value"][1], "1", up)
-        r = wait_for(lambda: query(f'nodeproc_process_resident_memory_bytes{{name="{WANT_NAME}"}}'), 30,
+        # PromQL's lexer refuses a literal U+FFFD (Go's utf8.RuneError): escape it.
+        esc = lambda v: v.replace(R, "\\ufffd")  # noqa: E731
+        r = wait_for(lambda: query(f'nodeproc_process_resident_memory_bytes{{name="{esc(WANT_NAME)}"}}'), 30,
                      "the renamed process in Prometheus")
+        self.assertEqual(r[0]["metric"]["name"], WANT_NAME)
         self.assertEqual(r[0]["metric"]["pod"], WANT_POD)
-        self.assertEqual(float(r[0]["value"][1]) > 0, True)
-        pods = wait_for(lambda: query(f'nodeproc_pod_memory_working_set_bytes{{pod="{WANT_POD}"}}'), 30,
+        self.assertGreater(float(r[0]["value"][1]), 0)
+        pods = wait_for(lambda: query(f'nodeproc_pod_memory_working_set_bytes{{pod="{esc(WANT_POD)}"}}'), 30,
                         "the pod series in Prometheus")
         self.assertEqual(len(pods), 1)
         log.seek(0)

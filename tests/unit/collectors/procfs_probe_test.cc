@@ -360,7 +360,35 @@ TEST_F(HostileTreeTest, AReadProblemIsLoggedOncePerCauseNotPerPid) {
     ++missing_io_lines;
   }
   EXPECT_EQ(missing_io_lines, 1u) << log;
-  EXPECT_EQ(rows.size(), 8u);
+  EXPECT_EQ(rows.size(), 9u);
+}
+
+TEST_F(HostileTreeTest, AFileThatReadsAgainIsLoggedAsRecovered) {
+  // 108's io is unreadable (a folder): logged; once it reads again, one "reads again" line;
+  // when it breaks again, logged again at once (not once per lifetime).
+  ProcfsProbe probe(root_);
+  std::vector<ProcessRecord> rows;
+  std::filesystem::remove_all(root_ + "/101");  // 108 and 111: the io problems
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  std::filesystem::remove_all(Dir(108) + "/io");
+  std::filesystem::remove(Dir(111) + "/io");
+  Write(Dir(108) + "/io", kIo);
+  Write(Dir(111) + "/io", kIo);
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  ASSERT_TRUE(probe.Scan(&rows).ok());  // still fine: no second recovery line
+  std::filesystem::remove(Dir(108) + "/io");
+  std::filesystem::create_directories(Dir(108) + "/io");
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  auto count = [&log](const std::string& what) {
+    size_t n = 0;
+    for (size_t pos = 0; (pos = log.find(what, pos)) != std::string::npos; ++pos) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("reads again for every process"), 1u) << log;
+  EXPECT_EQ(count("file=io proc_root="), 1u) << log;  // the recovery line names the file
+  EXPECT_EQ(count("file=io errno="), 3u) << log;  // 108 (EISDIR) + 111 (garbage), then 108 again
 }
 
 TEST_F(HostileTreeTest, ScanAndSampleCpuCanRunConcurrently) {

@@ -1,8 +1,17 @@
 #include "core/utf8.h"
 
-#include <string>
+#include <stdio.h>
+#include <stdlib.h>
 
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace nodeproc {
 namespace {
@@ -69,8 +78,55 @@ TEST(Utf8Test, EveryByteStringOfLengthTwoBecomesClean) {
       const std::string in{static_cast<char>(a), static_cast<char>(b)};
       const std::string out = ToValidUtf8(in);
       ASSERT_TRUE(IsCleanUtf8(out)) << a << "," << b;
-      if (IsCleanUtf8(in)) ASSERT_EQ(out, in);
+      if (IsCleanUtf8(in)) {
+        ASSERT_EQ(out, in);
+      }
     }
+  }
+}
+
+// The documented rule is Python's bytes.decode("utf-8", "replace") (plus NUL): compared on
+// 3000 pseudo-random byte strings biased towards UTF-8 lead and continuation bytes.
+TEST(Utf8Test, AgreesWithPythonsReplaceDecoder) {
+  if (system("python3 -c 'pass' >/dev/null 2>&1") != 0) GTEST_SKIP() << "python3 not available";
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  auto next = [&x] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  static constexpr unsigned char kBytes[] = {'a', 0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
+                                             0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee,
+                                             0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xfe, 0xff};
+  std::vector<std::string> inputs;
+  for (int i = 0; i < 3000; ++i) {
+    std::string s;
+    const size_t len = next() % 9;
+    for (size_t k = 0; k < len; ++k) s.push_back(static_cast<char>(kBytes[next() % sizeof(kBytes)]));
+    inputs.push_back(s);
+  }
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/in.hex";
+  {
+    std::ofstream f(path);
+    for (const std::string& s : inputs) f << absl::BytesToHexString(s) << "X\n";
+  }
+  const std::string cmd =
+      "python3 -c 'import sys\n"
+      "for line in open(sys.argv[1]):\n"
+      "  b = bytes.fromhex(line.strip()[:-1])\n"
+      "  print(b.decode(\"utf-8\", \"replace\").replace(\"\\0\", \"\\ufffd\").encode().hex() + \"X\")' " + path;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string result;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) result.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << result.substr(0, 500);
+  std::vector<std::string> lines = absl::StrSplit(result, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string want = absl::HexStringToBytes(lines[i].substr(0, lines[i].size() - 1));
+    ASSERT_EQ(ToValidUtf8(inputs[i]), want) << absl::BytesToHexString(inputs[i]);
   }
 }
 
