@@ -82,10 +82,11 @@ void Agent::SampleOnce() {
   static thread_local std::vector<CpuSample> samples;
   const absl::Time start = absl::Now();
   if (absl::Status s = probe_->SampleCpu(&samples); !s.ok()) {
-    LogOnce(LogLevel::kError, "sampler:" + std::string(ToStd(s.message())), "CPU sampling failed",
-            {{"error", s.ToString()}});
+    LogLimited(LogLevel::kError, "sampler", absl::StatusCodeToString(s.code()),
+               "CPU sampling failed", {{"error", s.ToString()}});
     return;
   }
+  LogRecovered("sampler", "CPU sampling works again");
   windows_.Observe(absl::Now(), samples);
   if (self_metrics_ != nullptr) {
     self_metrics_->ObserveSamplerDuration(absl::Now() - start);

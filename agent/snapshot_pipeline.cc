@@ -83,11 +83,13 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotPipeline::Build() {
   }
   EnrichProcesses(&scratch_, pods, summary);
   if (parts_.filter != nullptr) parts_.filter->Apply(&scratch_, pods);
-  if (parts_.privacy != nullptr) {
-    for (ProcessRecord& r : scratch_) {
-      if (!r.cmdline.empty()) r.cmdline = parts_.privacy->Apply(r.cmdline);
+  for (ProcessRecord& r : scratch_) {
+    if (parts_.privacy != nullptr && (!r.args.empty() || !r.cmdline.empty())) {
+      r.cmdline = privacy_cache_.Get(r.pid, r.start_ticks, r.args, r.cmdline);
     }
+    std::string().swap(r.args);  // the snapshot keeps only the joined, scrubbed form
   }
+  if (parts_.privacy != nullptr) privacy_cache_.EndScan();
   const size_t n = scratch_.size();
   snap->processes = std::move(scratch_);
   scratch_.clear();

@@ -10,6 +10,7 @@
 #include "collectors/probe.h"
 #include "core/snapshot.h"
 #include "exporters/cmdline_privacy.h"
+#include "exporters/cmdline_privacy_cache.h"
 #include "kube/container_filter.h"
 #include "kube/container_resolver.h"
 #include "kube/kubelet_cache.h"
@@ -27,7 +28,7 @@ struct PipelineParts {
 
 class SnapshotPipeline {
  public:
-  explicit SnapshotPipeline(PipelineParts parts) : parts_(parts) {}
+  explicit SnapshotPipeline(PipelineParts parts) : parts_(parts), privacy_cache_(parts.privacy) {}
 
   // One full scan. Serialised: concurrent callers take turns (the probe's buffers are reused).
   absl::StatusOr<std::shared_ptr<const Snapshot>> Build();
@@ -45,6 +46,7 @@ class SnapshotPipeline {
   PipelineParts parts_;
   absl::Mutex mu_;
   std::vector<ProcessRecord> scratch_ ABSL_GUARDED_BY(mu_);
+  CmdlinePrivacyCache privacy_cache_ ABSL_GUARDED_BY(mu_);  // per (pid, start time)
   std::shared_ptr<const Summary> filtered_from_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const std::vector<PodInfo>> filtered_pods_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const Summary> filtered_ ABSL_GUARDED_BY(mu_);

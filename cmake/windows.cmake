@@ -44,7 +44,9 @@ target_link_libraries(openssl_bcrypt PUBLIC bcrypt)
 file(GLOB NODEPROC_WIN_PROBE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/collectors/windows/*.cc)
 add_library(nodeproc_win STATIC
   core/log.cc
+  core/log_limiter.cc
   core/process_state.cc
+  core/utf8.cc
   collectors/cpu_windows.cc
   ${NODEPROC_WIN_PROBE_SOURCES}
   exporters/csv_format.cc

@@ -21,7 +21,7 @@
 namespace nodeproc {
 namespace {
 
-// Bits of ProcfsProbe::logged_causes_: one per (file, kind of problem).
+// Bits of ProcfsProbe::seen_causes_ / failing_causes_: one per (file, kind of problem).
 enum Cause : int {
   kIoDenied = 0,
   kIoMissing,
@@ -210,15 +210,41 @@ absl::Status ProcfsProbe::ListPids(int root_fd, Buffers* b) {
 
 void ProcfsProbe::NoteProblem(int cause_bit, const char* file, int err, int32_t pid) {
   const uint32_t bit = 1u << cause_bit;
-  if ((logged_causes_.fetch_or(bit, std::memory_order_relaxed) & bit) != 0) return;
+  seen_causes_.fetch_or(bit, std::memory_order_relaxed);
+  failing_causes_.fetch_or(bit, std::memory_order_relaxed);
   const bool optional = cause_bit <= kFdMissing;
-  LogOnce(LogLevel::kWarning, absl::StrCat("procfs:", proc_root_, ":", file, ":", cause_bit),
-          optional ? "Cannot read a per-process file; such values are reported as unknown "
-                     "(logged once per cause)"
-                   : "Cannot read or parse a per-process file; such processes are skipped "
-                     "(logged once per cause)",
-          {{"file", file}, {"errno", ErrnoName(err)}, {"example_pid", pid},
-           {"proc_root", proc_root_}});
+  LogLimited(LogLevel::kWarning, absl::StrCat("procfs:", proc_root_, ":", file),
+             absl::StrCat(cause_bit, ":", ErrnoName(err)),
+             optional ? "Cannot read a per-process file; such values are reported as unknown "
+                        "(rate-limited per cause)"
+                      : "Cannot read or parse a per-process file; such processes are skipped "
+                        "(rate-limited per cause)",
+             {{"file", file}, {"errno", ErrnoName(err)}, {"example_pid", pid},
+              {"proc_root", proc_root_}});
+}
+
+void ProcfsProbe::NoteRecoveries() {
+  // Causes that failed before but not during this scan: their file reads again.
+  const uint32_t seen = seen_causes_.exchange(0, std::memory_order_relaxed);
+  const uint32_t failing = failing_causes_.load(std::memory_order_relaxed);
+  const uint32_t recovered = failing & ~seen;
+  if (recovered == 0) return;
+  failing_causes_.fetch_and(~recovered, std::memory_order_relaxed);
+  struct FileCauses {
+    const char* file;
+    uint32_t bits;
+  };
+  for (const FileCauses& f : {FileCauses{"io", (1u << kIoDenied) | (1u << kIoMissing) | (1u << kIoUnparsable)},
+                              FileCauses{"fd", (1u << kFdDenied) | (1u << kFdMissing)},
+                              FileCauses{"stat", (1u << kStatUnreadable) | (1u << kStatUnparsable)},
+                              FileCauses{"status", (1u << kStatusUnreadable) | (1u << kStatusUnparsable)},
+                              FileCauses{"cmdline", 1u << kCmdlineUnreadable}}) {
+    if ((recovered & f.bits) != 0 && (failing & ~recovered & f.bits) == 0) {
+      LogRecovered(absl::StrCat("procfs:", proc_root_, ":", f.file),
+                   "A per-process file reads again for every process",
+                   {{"file", f.file}, {"proc_root", proc_root_}});
+    }
+  }
 }
 
 bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b,
@@ -259,7 +285,10 @@ bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b
   r->state = ProcessStateFromLetter(st->state);
   r->kernel_thread = kthread;
   r->vms_bytes = st->vsize_bytes;
-  r->rss_bytes = st->rss_pages * static_cast<uint64_t>(page_size_);
+  // RSS as statm / VmRSS report it (what ps and psutil show): stat field 24 is the kernel's
+  // approximation (proc(5)) and reads up to ~15% low. status is read anyway; no VmRSS (kernel
+  // threads, zombies: no mm) is 0, as statm says.
+  r->rss_bytes = status->vm_rss_bytes.value_or(0);
   r->threads = st->num_threads;
   r->start_ticks = st->start_ticks;
   r->start_time_unix = btime + static_cast<double>(st->start_ticks) / static_cast<double>(clk_tck_);
@@ -269,11 +298,20 @@ bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b
   if (!r->container.empty()) r->container = ContainerRef{};
 
   if (kthread) {
-    // Kernel threads have no command line and no file table; their io is not read.
+    // Kernel threads have no command line and no file table. Their io is read where readable
+    // (kworkers, jbd2 and the like do I/O); when it is not, the value is unknown, silently:
+    // hiding that is not a permission problem worth a log line.
     r->cmdline.clear();
+    r->args.clear();
     r->fds = 0;
     r->read_bytes.reset();
     r->write_bytes.reset();
+    if (ReadFileAt(dir, "io", &b->io) == 0) {
+      if (absl::StatusOr<ProcIo> io = ParseProcIo(b->io.view()); io.ok()) {
+        r->read_bytes = io->read_bytes;
+        r->write_bytes = io->write_bytes;
+      }
+    }
     return true;
   }
 
@@ -283,6 +321,9 @@ bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b
     return false;
   }
   JoinCmdline(b->cmdline.view(), &r->cmdline);
+  std::string_view args = b->cmdline.view();
+  while (!args.empty() && args.back() == '\0') args.remove_suffix(1);
+  r->args.assign(args.data(), args.size());  // for scrubbing before the join (privacy step)
 
   // Optional: io and fd. A failure there is either the process exiting (then drop it whole,
   // silently) or a real limit such as permission denied or a kernel without task io
@@ -347,6 +388,7 @@ absl::Status ProcfsProbe::Scan(std::vector<ProcessRecord>* out) {
     if (ReadProcess(*root_fd, pid, *btime, b, &(*out)[n])) ++n;
   }
   out->resize(n);
+  NoteRecoveries();
   return absl::OkStatus();
 }
 

@@ -4,7 +4,11 @@
 // Hot path: the root is opened once; each PID folder is opened with openat() and its files are
 // read with read(2) into buffers reused across PIDs and scans; folders are listed with
 // getdents64 into a reused buffer. Kernel threads (PF_KTHREAD in stat) are recognised from
-// stat and their cmdline, io and fd are not read.
+// stat and their cmdline and fd are not read; their io is read where readable.
+//
+// rss_bytes is VmRSS from status, which is exactly statm's resident * page size (and what ps
+// and psutil report), never stat field 24 (an approximation that reads lower). Any other
+// Probe (BPF) must report the same: file + anon + shmem resident pages of the mm.
 //
 // Scan() and SampleCpu() may run concurrently (each has its own buffers); two concurrent
 // Scan() calls serialise.
@@ -35,7 +39,7 @@ class ProcfsProbe : public Probe {
   // Every ProcessRecord field but `cpu` and `container` (left default). A PID whose required
   // files (stat, status, and cmdline for user processes) vanish mid-read is dropped whole.
   // io / fd that cannot be read (permission denied, not present) are unknown (nullopt), never
-  // zero; the cause is logged once. Kernel threads: empty cmdline, fds = 0, io unknown.
+  // zero; the cause is logged once. Kernel threads: empty cmdline, fds = 0, io when readable.
   // Rows are sorted by pid. Fails only when the root or its "stat" (btime) is unreadable.
   absl::Status Scan(std::vector<ProcessRecord>* out) override;
 
@@ -55,8 +59,10 @@ class ProcfsProbe : public Probe {
   absl::Status ListPids(int root_fd, Buffers* b);
   // Fills *r for one PID; false when the PID is to be dropped.
   bool ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b, ProcessRecord* r);
-  // Logs a read problem once per cause (not per PID), cheaply on repeats.
+  // Logs a read problem rate-limited per cause (not per PID per scan).
   void NoteProblem(int cause_bit, const char* file, int err, int32_t pid);
+  // After a scan: logs "reads again" for files whose causes failed before but not this scan.
+  void NoteRecoveries();
 
   const std::string proc_root_;
   const long clk_tck_;
@@ -71,7 +77,8 @@ class ProcfsProbe : public Probe {
   absl::Mutex sample_mu_;
   std::unique_ptr<Buffers> sample_buffers_ ABSL_GUARDED_BY(sample_mu_);
 
-  std::atomic<uint32_t> logged_causes_{0};
+  std::atomic<uint32_t> seen_causes_{0};     // causes met since the last scan ended
+  std::atomic<uint32_t> failing_causes_{0};  // causes met and not yet recovered
 };
 
 }  // namespace nodeproc

@@ -4,12 +4,15 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/absl_compat.h"
+#include "core/log_limiter.h"
+#include "core/utf8.h"
 
 namespace nodeproc {
 namespace {
@@ -26,7 +29,14 @@ std::string_view LevelName(LogLevel level) {
   return "info";
 }
 
-void AppendValue(std::string* out, std::string_view value) {
+void AppendValue(std::string* out, std::string_view raw) {
+  // Log values may carry what a workload chose (process names, kubelet bodies): valid UTF-8.
+  std::string repaired;
+  std::string_view value = raw;
+  if (!IsCleanUtf8(raw)) {
+    repaired = ToValidUtf8(raw);
+    value = repaired;
+  }
   bool quote = value.empty();
   for (char c : value) {
     if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
@@ -71,23 +81,26 @@ bool ParseLogLevel(std::string_view text, LogLevel* out) {
   return true;
 }
 
-std::string FormatLogLine(LogLevel level, std::string_view message,
-                          std::initializer_list<LogField> fields) {
+namespace {
+
+std::string FormatLine(LogLevel level, std::string_view message, const LogField* begin,
+                       const LogField* end) {
   std::string line = absl::StrCat(
       "ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
       " level=", ToAbsl(LevelName(level)), " msg=");
   AppendValue(&line, message);
-  for (const LogField& f : fields) {
-    absl::StrAppend(&line, " ", ToAbsl(f.key), "=");
-    AppendValue(&line, f.value);
+  for (const LogField* f = begin; f != end; ++f) {
+    absl::StrAppend(&line, " ", ToAbsl(f->key), "=");
+    AppendValue(&line, f->value);
   }
   line.push_back('\n');
   return line;
 }
 
-void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+void WriteLine(LogLevel level, std::string_view message, const LogField* begin,
+               const LogField* end) {
   if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) return;
-  std::string line = FormatLogLine(level, message, fields);
+  std::string line = FormatLine(level, message, begin, end);
   // One write per line so concurrent threads never interleave within a line.
   const char* p = line.data();
   size_t left = line.size();
@@ -99,15 +112,50 @@ void Log(LogLevel level, std::string_view message, std::initializer_list<LogFiel
   }
 }
 
-void LogOnce(LogLevel level, std::string_view key, std::string_view message,
-             std::initializer_list<LogField> fields) {
-  static std::mutex mu;
-  static auto* seen = new absl::flat_hash_set<std::string>();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!seen->insert(std::string(key)).second) return;
+void LogFields(LogLevel level, std::string_view message, const std::vector<LogField>& fields) {
+  WriteLine(level, message, fields.data(), fields.data() + fields.size());
+}
+
+}  // namespace
+
+std::string FormatLogLine(LogLevel level, std::string_view message,
+                          std::initializer_list<LogField> fields) {
+  return FormatLine(level, message, fields.begin(), fields.end());
+}
+
+void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+  WriteLine(level, message, fields.begin(), fields.end());
+}
+
+namespace {
+LogLimiter& GlobalLimiter() {
+  static auto* limiter = new LogLimiter(kLogRepeatInterval);
+  return *limiter;
+}
+}  // namespace
+
+void LogLimited(LogLevel level, std::string_view source, std::string_view kind,
+                std::string_view message, std::initializer_list<LogField> fields) {
+  const LogLimiter::Decision d = GlobalLimiter().Occur(source, kind);
+  if (!d.log) return;
+  if (d.suppressed == 0) {
+    Log(level, message, fields);
+    return;
   }
-  Log(level, message, fields);
+  std::vector<LogField> all(fields);
+  all.emplace_back("suppressed", d.suppressed);
+  all.emplace_back("interval", absl::FormatDuration(GlobalLimiter().interval()));
+  LogFields(level, message, all);
+}
+
+void LogRecovered(std::string_view source, std::string_view message,
+                  std::initializer_list<LogField> fields) {
+  const std::optional<LogLimiter::Recovery> r = GlobalLimiter().Recover(source);
+  if (!r) return;
+  std::vector<LogField> all(fields);
+  all.emplace_back("failures", r->failures);
+  all.emplace_back("down_for", absl::StrCat(absl::ToInt64Seconds(r->down_for), "s"));
+  LogFields(LogLevel::kInfo, message, all);
 }
 
 }  // namespace nodeproc

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace nodeproc {
 
@@ -40,9 +41,27 @@ inline void LogInfo(std::string_view m, std::initializer_list<LogField> f = {}) 
 inline void LogWarning(std::string_view m, std::initializer_list<LogField> f = {}) { Log(LogLevel::kWarning, m, f); }
 inline void LogError(std::string_view m, std::initializer_list<LogField> f = {}) { Log(LogLevel::kError, m, f); }
 
-// Logs a message only the first time a given key is seen (e.g. "io:EACCES"), so that a
-// permission error is logged once per cause, not once per PID per scan. Thread-safe.
-void LogOnce(LogLevel level, std::string_view key, std::string_view message,
-             std::initializer_list<LogField> fields = {});
+// How often a repeating cause may log again (core/log_limiter.h).
+inline constexpr absl::Duration kLogRepeatInterval = absl::Minutes(10);
+
+// Logs a failure of `source` (e.g. "kubelet:summary", "procfs:/proc:io") of a given `kind`
+// (e.g. "tls", "EACCES"): the first occurrence of the cause, then at most one line per
+// kLogRepeatInterval with `suppressed=N` (occurrences not logged since). So a permission error
+// is not logged per PID per scan, and a second outage is still seen. Thread-safe.
+void LogLimited(LogLevel level, std::string_view source, std::string_view kind,
+                std::string_view message, std::initializer_list<LogField> fields = {});
+
+// `source` works again: when it had failures logged by LogLimited, logs one info line
+// `message` with failures=N down_for=D and forgets them (the next failure logs at once).
+// Cheap when the source was not failing; call it on every success.
+void LogRecovered(std::string_view source, std::string_view message,
+                  std::initializer_list<LogField> fields = {});
+
+// The former name (a cause was logged once per lifetime): now rate-limited like LogLimited,
+// with the key as source.
+inline void LogOnce(LogLevel level, std::string_view key, std::string_view message,
+                    std::initializer_list<LogField> fields = {}) {
+  LogLimited(level, key, "", message, fields);
+}
 
 }  // namespace nodeproc

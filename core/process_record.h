@@ -16,6 +16,10 @@ struct ProcessRecord {
   int32_t ppid = 0;
   std::string name;     // comm (may hold spaces and parentheses)
   std::string cmdline;  // arguments joined by single spaces; empty for kernel threads
+  // The argument vector as read (/proc/<pid>/cmdline: NUL-separated, trailing NULs dropped)
+  // when the probe has one: the privacy step scrubs it before joining (a value holding spaces
+  // is masked whole), sets `cmdline` from it and clears it. Empty otherwise.
+  std::string args;
   uint32_t uid = 0;     // real uid
   bool uid_known = true;  // false on Windows (no numeric uid): the CSV field is empty
   ProcessState state = ProcessState::kUnknown;

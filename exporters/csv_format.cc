@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
 #include "core/process_state.h"
+#include "core/utf8.h"
 
 namespace nodeproc {
 namespace {
@@ -24,6 +25,11 @@ void AppendOptional(const std::optional<T>& v, std::string* out) {
 std::string_view CsvHeader() { return kHeader; }
 
 void AppendCsvField(std::string_view field, std::string* out) {
+  std::string repaired;
+  if (!IsCleanUtf8(field)) {  // rare: only hostile or broken names pay for the copy
+    repaired = ToValidUtf8(field);
+    field = repaired;
+  }
   if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
     out->append(field);
     return;

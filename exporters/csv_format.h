@@ -1,7 +1,8 @@
 #pragma once
 // The CSV snapshot contract (DESIGN.md): one header line, one RFC 4180 row per process.
 // Lines end with "\n"; fields holding a comma, a double quote, CR or LF are quoted, with
-// inner quotes doubled. Bytes are written as they are (command lines need not be UTF-8).
+// inner quotes doubled. Every text field is valid UTF-8: invalid bytes and NUL become U+FFFD
+// (core/utf8.h), so a CSV reader can decode the file strictly.
 // Times are UTC "YYYY-MM-DD HH:MM:SS"; sizes in KiB; CPU in percent of one core with two
 // decimals; an unknown value (CPU window, fds, io, start time 0, uid on Windows) is an empty
 // field, never 0.
@@ -27,7 +28,7 @@ std::string_view CsvHeader();
 // given: privacy (CmdlinePrivacy) is applied before the record gets here.
 void AppendCsvRow(const ProcessRecord& r, absl::Time timestamp, std::string* out);
 
-// Appends `field`, quoted if RFC 4180 needs it.
+// Appends `field` made valid UTF-8 (core/utf8.h), quoted if RFC 4180 needs it.
 void AppendCsvField(std::string_view field, std::string* out);
 
 // "YYYY-MM-DD HH:MM:SS" in UTC (whole seconds, rounded down).

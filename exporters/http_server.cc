@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "exporters/label_values.h"
 #include "prometheus/text_serializer.h"
 
 namespace nodeproc {
@@ -189,6 +190,7 @@ std::string HttpServer::RenderMetrics() const {
                       std::make_move_iterator(more.end()));
     }
   }
+  MakeLabelValuesValid(&families);
   return prometheus::TextSerializer().Serialize(families);
 }
 

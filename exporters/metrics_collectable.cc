@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/process_state.h"
+#include "core/utf8.h"
 
 namespace nodeproc {
 namespace {
@@ -90,9 +91,11 @@ struct SeriesKey {
   bool operator<(const SeriesKey& other) const { return Tie() < other.Tie(); }
 };
 
+// Keys hold label values: valid UTF-8 (core/utf8.h), so that names differing only in invalid
+// bytes make one series, not two identical ones.
 SeriesKey KeyOf(const ProcessRecord& p) {
-  return SeriesKey{p.container.pod_namespace, p.container.pod_name, p.container.container_name,
-                   p.name, -1};
+  return SeriesKey{ToValidUtf8(p.container.pod_namespace), ToValidUtf8(p.container.pod_name),
+                   ToValidUtf8(p.container.container_name), ToValidUtf8(p.name), -1};
 }
 
 // Group mode: kernel threads are grouped by the part of their name before '/', so the per-CPU
@@ -140,7 +143,8 @@ void RenderProcesses(const Snapshot& snapshot, const MetricsOptions& options,
         key.pid = p.pid;
         series[key].Add(p);
       } else {
-        SeriesKey key{p.container.pod_namespace, p.container.pod_name, "", "other", -1};
+        SeriesKey key{ToValidUtf8(p.container.pod_namespace), ToValidUtf8(p.container.pod_name),
+                      "", "other", -1};
         series[key].Add(p);
         folded[key] = true;
         ++dropped;

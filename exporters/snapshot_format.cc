@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "core/process_state.h"
+#include "core/utf8.h"
 #include "exporters/csv_format.h"
 #include "nlohmann/json.hpp"
 
@@ -42,24 +43,9 @@ nlohmann::ordered_json Optional(const std::optional<T>& v) {
   return *v;
 }
 
-// Length of a valid UTF-8 sequence starting at s[i], or 0.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t len;
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) len = 2;
-  else if (c >= 0xe0 && c <= 0xef) len = 3;
-  else if (c >= 0xf0 && c <= 0xf4) len = 4;
-  else return 0;
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
-  }
-  return len;
-}
-
-// Printable text for a terminal: control characters and invalid UTF-8 become '?', at most
-// `width` code points (the last three "..." when cut).
+// Printable text for a terminal: invalid UTF-8 and NUL become U+FFFD (core/utf8.h), other
+// control characters (C0, DEL, C1: escape sequences) become '?', at most `width` code points
+// (the last three "..." when cut).
 std::string Printable(std::string_view s, size_t width) {
   std::string out;
   size_t points = 0;
@@ -74,11 +60,16 @@ std::string Printable(std::string_view s, size_t width) {
       out.append("...");
       return out;
     }
-    const size_t len = Utf8Length(s, i);
+    size_t bad = 1;
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7f))) {
+    const size_t len = c == 0 ? 0 : Utf8SequenceLength(s, i, &bad);
+    const bool c1 = len == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0;
+    if (len == 0) {
+      out.append(kReplacementCharacter);
+      i += bad;
+    } else if ((len == 1 && (c < 0x20 || c == 0x7f)) || c1) {
       out.push_back('?');
-      i += len == 0 ? 1 : len;
+      i += len;
     } else {
       out.append(s.substr(i, len));
       i += len;
@@ -131,8 +122,8 @@ std::string RenderJson(const Snapshot& snapshot) {
     nlohmann::ordered_json o = nlohmann::ordered_json::object();
     o["timestamp"] = timestamp;
     o["pid"] = r.pid;
-    o["name"] = r.name;
-    o["cmdline"] = r.cmdline;
+    o["name"] = ToValidUtf8(r.name);
+    o["cmdline"] = ToValidUtf8(r.cmdline);
     o["vms_kb"] = r.vms_bytes / 1024;
     o["rss_kb"] = r.rss_bytes / 1024;
     if (KnownStart(r)) {
@@ -154,14 +145,15 @@ std::string RenderJson(const Snapshot& snapshot) {
     o["fds"] = Optional(r.fds);
     o["read_bytes"] = Optional(r.read_bytes);
     o["write_bytes"] = Optional(r.write_bytes);
-    o["container_id"] = r.container.container_id;
-    o["pod_uid"] = r.container.pod_uid;
-    o["namespace"] = r.container.pod_namespace;
-    o["pod"] = r.container.pod_name;
-    o["container"] = r.container.container_name;
+    o["container_id"] = ToValidUtf8(r.container.container_id);
+    o["pod_uid"] = ToValidUtf8(r.container.pod_uid);
+    o["namespace"] = ToValidUtf8(r.container.pod_namespace);
+    o["pod"] = ToValidUtf8(r.container.pod_name);
+    o["container"] = ToValidUtf8(r.container.container_name);
     rows.push_back(std::move(o));
   }
-  // Command lines need not be UTF-8: invalid bytes become U+FFFD instead of throwing.
+  // Strings were made valid above (one rule for every output); `replace` is only a guard
+  // against dump() throwing.
   std::string out = rows.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   out.push_back('\n');
   return out;

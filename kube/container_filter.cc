@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include <re2/re2.h>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
@@ -23,6 +25,12 @@ const std::string* FieldValue(const ContainerRef& c, ContainerRule::Field f) {
 }
 
 bool IsSandboxProcessName(std::string_view name) { return name == "pause"; }
+
+std::shared_ptr<const re2::RE2> Compile(std::string_view pattern) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  return std::make_shared<const re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
+}
 
 }  // namespace
 
@@ -48,11 +56,10 @@ absl::StatusOr<ContainerRule> ContainerRule::Parse(std::string_view rule) {
   if (pattern.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("container rule \"", ToAbsl(rule), "\": empty pattern"));
   }
-  try {
-    out.re = std::regex(pattern.begin(), pattern.end(), std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("container rule \"", ToAbsl(rule), "\": bad regular expression: ", e.what()));
+  out.re = Compile(pattern);
+  if (!out.re->ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "container rule \"", ToAbsl(rule), "\": bad regular expression: ", out.re->error()));
   }
   out.text = std::string(rule);
   return out;
@@ -61,11 +68,7 @@ absl::StatusOr<ContainerRule> ContainerRule::Parse(std::string_view rule) {
 bool ContainerRule::Matches(const ContainerRef& c) const {
   const std::string* value = FieldValue(c, field);
   if (value == nullptr || value->empty()) return false;
-  try {
-    return std::regex_match(*value, re);
-  } catch (const std::regex_error&) {
-    return false;  // e.g. error_complexity on a pathological pattern: treat as no match
-  }
+  return re2::RE2::FullMatch(*value, *re);  // anchored
 }
 
 const std::vector<std::string>& ContainerFilter::PauseImagePatterns() {
@@ -87,7 +90,7 @@ ContainerFilter::ContainerFilter(std::vector<ContainerRule> include, std::vector
                                  bool exclude_pause)
     : include_(std::move(include)), exclude_(std::move(exclude)), exclude_pause_(exclude_pause) {
   if (exclude_pause_) {
-    for (const std::string& p : PauseImagePatterns()) pause_.emplace_back(p, std::regex::ECMAScript);
+    for (const std::string& p : PauseImagePatterns()) pause_.push_back(Compile(p));
   }
 }
 
@@ -110,8 +113,8 @@ absl::StatusOr<ContainerFilter> ContainerFilter::Create(const std::vector<std::s
 
 bool ContainerFilter::IsPauseImage(const std::string& image) const {
   if (image.empty()) return false;
-  for (const std::regex& re : pause_) {
-    if (std::regex_match(image, re)) return true;
+  for (const std::shared_ptr<const re2::RE2>& re : pause_) {
+    if (re2::RE2::FullMatch(image, *re)) return true;
   }
   return false;
 }

@@ -1,12 +1,13 @@
 #pragma once
 // --container-include / --container-exclude: which containers' processes are dropped from the
-// CSV and the metrics. Rules are `name:RE`, `image:RE`, `namespace:RE` (std::regex ECMAScript,
-// anchored: the whole value must match, so `name:logging` does not drop `processing-logging`).
+// CSV and the metrics. Rules are `name:RE`, `image:RE`, `namespace:RE` (RE2 syntax, as in
+// Prometheus relabelling; anchored: the whole value must match, so `name:logging` does not drop
+// `processing-logging`). RE2 matches in linear time: no pattern or value can stall a scan.
 // A container is excluded when an exclude rule matches it, or its pod is annotated
 // `nodeproc.io/exclude: "true"`, or (by default) it is a pod sandbox (pause image); an include
 // rule that matches wins over all of these. A rule never matches a value that is unknown (empty),
 // and host processes are never excluded.
-#include <regex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,13 +17,17 @@
 #include "core/pod_stats.h"
 #include "core/process_record.h"
 
+namespace re2 {
+class RE2;
+}  // namespace re2
+
 namespace nodeproc {
 
 struct ContainerRule {
   enum class Field { kName, kImage, kNamespace };
   Field field = Field::kName;
   std::string text;  // the rule as written, e.g. "name:logging"
-  std::regex re;
+  std::shared_ptr<const re2::RE2> re;  // shared: rules are copied with the filter
 
   // Parses "name:RE" etc.; InvalidArgument naming the rule when the field or the regex is bad.
   static absl::StatusOr<ContainerRule> Parse(std::string_view rule);
@@ -61,7 +66,7 @@ class ContainerFilter {
 
   std::vector<ContainerRule> include_;
   std::vector<ContainerRule> exclude_;
-  std::vector<std::regex> pause_;
+  std::vector<std::shared_ptr<const re2::RE2>> pause_;
   bool exclude_pause_ = true;
 };
 

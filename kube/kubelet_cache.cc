@@ -148,11 +148,14 @@ void KubeletCache::DoRefresh() {
       absl::MutexLock lock(&mu_);
       have_old = view_.summary != nullptr;
     }
-    LogOnce(LogLevel::kWarning, absl::StrCat("kubelet:summary:", outcome),
+    LogLimited(LogLevel::kWarning, "kubelet:summary", outcome,
             have_old ? "kubelet /stats/summary refresh failed; serving the last good data"
                      : "kubelet /stats/summary refresh failed; no kubelet data yet, pod columns "
                        "stay empty",
-            {{"error", ToStd(summary_error.message())}});
+            {{"error", ToStd(summary_error.message())}, {"code", outcome}});
+  } else {
+    LogRecovered("kubelet:summary", "kubelet /stats/summary works again",
+                 {{"url_path", "/stats/summary"}});
   }
 
   // /pods only when the kubelet answered the summary: a failing kubelet is asked once per window.
@@ -191,10 +194,12 @@ void KubeletCache::DoRefresh() {
                  "KubeletFineGrainedAuthz) or nodes/proxy to enable them",
                  {{"error", ToStd(pbody.status().message())}});
     } else if (!pods_error.ok()) {
-      LogOnce(LogLevel::kWarning, absl::StrCat("kubelet:pods:", poutcome),
+      LogLimited(LogLevel::kWarning, "kubelet:pods", poutcome,
               view_.pods ? "kubelet /pods refresh failed; serving the last good data"
                          : "kubelet /pods refresh failed; no pod list yet",
-              {{"error", ToStd(pods_error.message())}});
+              {{"error", ToStd(pods_error.message())}, {"code", poutcome}});
+    } else if (pods) {
+      LogRecovered("kubelet:pods", "kubelet /pods works again", {{"url_path", "/pods"}});
     }
   }
 

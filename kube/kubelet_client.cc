@@ -253,48 +253,41 @@ absl::StatusOr<std::string> KubeletClient::Fetch(std::string_view path) {
   const std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
   const std::string where = absl::StrCat("kubelet ", url);
   if (rc != CURLE_OK) {
-    switch (rc) {
-      case CURLE_WRITE_ERROR:
-      case CURLE_FILESIZE_EXCEEDED:
-        if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-          last_outcome_ = "too_large";
-          return absl::ResourceExhaustedError(absl::StrCat(
-              where, ": response body larger than ", options_.max_body_bytes, " bytes; transfer aborted"));
-        }
-        break;
-      case CURLE_OPERATION_TIMEDOUT:
-        last_outcome_ = "timeout";
-        return absl::DeadlineExceededError(absl::StrCat(
-            where, ": timed out after ", absl::FormatDuration(options_.timeout), " (", detail, ")"));
-      case CURLE_COULDNT_CONNECT:
-        last_outcome_ = "refused";
-        return absl::UnavailableError(absl::StrCat(where, ": connection refused (", detail, ")"));
-      case CURLE_COULDNT_RESOLVE_HOST:
-        last_outcome_ = "resolve";
-        return absl::UnavailableError(absl::StrCat(where, ": cannot resolve host (", detail, ")"));
-      case CURLE_PEER_FAILED_VERIFICATION:
-      case CURLE_SSL_CONNECT_ERROR:
-      case CURLE_SSL_CERTPROBLEM:
-      case CURLE_SSL_CIPHER:
-      case CURLE_SSL_ISSUER_ERROR:
-      case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-      case CURLE_SSL_INVALIDCERTSTATUS:
-        last_outcome_ = "tls";
-        return absl::UnavailableError(absl::StrCat(
-            where, ": certificate verify failed or TLS handshake error (", detail, ")",
-            options_.tls_server_name.empty() ? ""
-                                             : absl::StrCat("; expected name ", options_.tls_server_name)));
-      case CURLE_SSL_CACERT_BADFILE:
-        last_outcome_ = "tls";
+    if ((rc == CURLE_WRITE_ERROR && sink.too_large) || rc == CURLE_FILESIZE_EXCEEDED) {
+      last_outcome_ = "too_large";
+      return absl::ResourceExhaustedError(absl::StrCat(
+          where, ": response body larger than ", options_.max_body_bytes, " bytes; transfer aborted"));
+    }
+    long os_errno = 0;
+    curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+    last_outcome_ = std::string(ClassifyTransferError(rc, os_errno, detail));
+    if (last_outcome_ == "timeout") {
+      return absl::DeadlineExceededError(absl::StrCat(
+          where, ": timed out after ", absl::FormatDuration(options_.timeout), " (", detail, ")"));
+    }
+    if (last_outcome_ == "refused") {
+      return absl::UnavailableError(absl::StrCat(where, ": connection refused (", detail, ")"));
+    }
+    if (last_outcome_ == "resolve") {
+      return absl::UnavailableError(absl::StrCat(where, ": cannot resolve host (", detail, ")"));
+    }
+    if (last_outcome_ == "reset") {
+      return absl::UnavailableError(
+          absl::StrCat(where, ": connection reset or closed by the kubelet (", detail, ")"));
+    }
+    if (last_outcome_ == "tls") {
+      if (rc == CURLE_SSL_CACERT_BADFILE) {
         return absl::FailedPreconditionError(
             absl::StrCat(where, ": cannot load CA file ", options_.ca_file, " (", detail, ")"));
-      case CURLE_UNSUPPORTED_PROTOCOL:
-        last_outcome_ = "error";
-        return absl::InvalidArgumentError(absl::StrCat(where, ": protocol not allowed (", detail, ")"));
-      default:
-        break;
+      }
+      return absl::UnavailableError(absl::StrCat(
+          where, ": certificate verify failed or TLS handshake error (", detail, ")",
+          options_.tls_server_name.empty() ? ""
+                                           : absl::StrCat("; expected name ", options_.tls_server_name)));
     }
-    last_outcome_ = "error";
+    if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": protocol not allowed (", detail, ")"));
+    }
     return absl::UnavailableError(absl::StrCat(where, ": transfer failed (", detail, ")"));
   }
   last_outcome_ = absl::StrCat(code);
@@ -317,6 +310,42 @@ absl::StatusOr<std::string> KubeletClient::Fetch(std::string_view path) {
   std::string msg = absl::StrCat(where, ": HTTP ", code, snippet.empty() ? "" : ": ", snippet);
   if (code >= 500) return absl::UnavailableError(msg);
   return absl::UnknownError(msg);
+}
+
+std::string_view ClassifyTransferError(int curl_code, long os_errno, std::string_view detail) {
+  const auto rc = static_cast<CURLcode>(curl_code);
+  switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT: return "timeout";
+    case CURLE_COULDNT_CONNECT: return "refused";
+    case CURLE_COULDNT_RESOLVE_HOST: return "resolve";
+    default: break;
+  }
+  // The peer dropped the connection (RST, or a close in the middle of an exchange): with TLS,
+  // curl reports it through the TLS layer (CURLE_SSL_CONNECT_ERROR during the handshake,
+  // CURLE_RECV_ERROR after it), but it is not a certificate or protocol problem.
+  if (os_errno == ECONNRESET || os_errno == EPIPE || os_errno == ECONNABORTED) return "reset";
+  if (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING) return "reset";
+  const std::string lower = absl::AsciiStrToLower(ToAbsl(detail));
+  for (const char* s : {"connection reset", "unexpected eof", "ssl_error_syscall", "broken pipe"}) {
+    if (lower.find(s) != std::string::npos) return "reset";
+  }
+  switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+      return "tls";
+    default:
+      return "error";
+  }
 }
 
 std::string KubeletClient::LastOutcome() const {

@@ -30,6 +30,14 @@ struct KubeletClientOptions {
   absl::Duration token_reread_interval = absl::Minutes(1);
 };
 
+// The outcome class of a failed transfer (the `code` label of nodeproc_kubelet_requests_total):
+// "timeout", "refused", "resolve", "reset" (the kubelet reset or closed the connection:
+// ECONNRESET / EPIPE, CURLE_RECV_ERROR / CURLE_SEND_ERROR / CURLE_GOT_NOTHING, or a TLS read
+// that hit a TCP reset or EOF), "tls" (real TLS failures: CURLE_SSL_*,
+// CURLE_PEER_FAILED_VERIFICATION) or "error". `curl_code` is a CURLcode, `os_errno`
+// CURLINFO_OS_ERRNO, `detail` curl's error text. Pure (for tests).
+std::string_view ClassifyTransferError(int curl_code, long os_errno, std::string_view detail);
+
 class KubeletClient : public KubeletSource {
  public:
   // Validates the options (URL scheme, host) and sets up the curl handle. Does not connect.
@@ -41,7 +49,8 @@ class KubeletClient : public KubeletSource {
   // GET base_url + path. Errors:
   //   401 => Unauthenticated "token rejected (401)"; 403 => PermissionDenied naming the RBAC
   //   rule (nodes/stats or nodes/proxy get); other non-200 => Unavailable (5xx) or Unknown with
-  //   the code; connection refused => Unavailable; TLS => Unavailable "certificate verify
+  //   the code; connection refused => Unavailable; connection reset or closed by the peer =>
+  //   Unavailable "connection reset"; TLS => Unavailable "certificate verify
   //   failed: ..."; timeout => DeadlineExceeded; body over max_body_bytes => ResourceExhausted;
   //   unreadable token or CA file => FailedPrecondition.
   absl::StatusOr<std::string> Fetch(std::string_view path) override;

@@ -14,6 +14,7 @@ PACKAGES=(
   prometheus python3-psutil prometheus-process-exporter prometheus-node-exporter hyperfine
   clang libclang-rt-14-dev strace util-linux ccache
   apparmor
+  libre2-dev
   g++-mingw-w64-x86-64-posix wine wine64 googletest
   python3-yaml python3-jsonschema yamllint unzip
 )

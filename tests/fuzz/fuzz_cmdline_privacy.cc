@@ -1,7 +1,8 @@
 // Command-line privacy (exporters/cmdline_privacy.h) on arbitrary command lines: the scrubber
 // and the anonymiser never crash or hang (std::regex on long hostile input is the risk), a
 // secret planted after arbitrary text is always scrubbed, and anonymised output is always the
-// 12-hex-char digest.
+// 12-hex-char digest. The argument-vector entry point (ApplyArgs) masks multi-word values
+// whole.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -79,5 +80,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string anon = Anonymiser().Apply(in);
   Check(in.empty() ? anon.empty() : IsShortDigest(anon));
   Check(IsShortDigest(nodeproc::CmdlinePrivacy::ShortDigest(in, "")));
+
+  // 4. The input as an argument vector (NUL-separated): scrubbing is total, the result is the
+  // arguments joined by spaces, and a multi-word value planted after --password (or a key
+  // that takes one) never survives, not even one of its words.
+  const std::string args_out = Scrubber().ApplyArgs(in);
+  Check(args_out.find('\0') == std::string::npos);
+  if (in.find(kMarker) == std::string_view::npos) {
+    Check(args_out.find(kMarker) == std::string::npos);
+    for (std::string_view form : {"--password", "--db-pass", "token"}) {
+      std::string argv(in);
+      if (!argv.empty() && argv.back() != '\0') argv.push_back('\0');
+      argv.append(form);
+      argv.push_back('\0');
+      argv.append("w1 ");
+      argv.append(kMarker);
+      argv.append(" w3");
+      argv.push_back('\0');
+      argv.append("tail");
+      const std::string out = Scrubber().ApplyArgs(argv);
+      Check(out.find(kMarker) == std::string::npos);
+    }
+  }
   return 0;
 }

@@ -1,6 +1,6 @@
 // CSV writer round trip: a row rendered with a fuzzed name, command line and container fields
-// must read back, through a strict RFC 4180 reader, as exactly the same fields, and be one
-// record (embedded CR/LF quoted). Input: "<name>\0<cmdline>\0<container>\0<pod>" (missing
+// must read back, through a strict RFC 4180 reader, as exactly the same fields (made valid
+// UTF-8 by core/utf8.h's rule), be valid UTF-8, and be one record (embedded CR/LF quoted). Input: "<name>\0<cmdline>\0<container>\0<pod>" (missing
 // parts are empty) + the numeric fields taken from the bytes.
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +12,7 @@
 
 #include "absl/time/time.h"
 #include "core/process_record.h"
+#include "core/utf8.h"
 #include "exporters/csv_format.h"
 
 namespace {
@@ -114,6 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::string out(nodeproc::CsvHeader());
   nodeproc::AppendCsvRow(r, ts, &out);
+  Check(nodeproc::IsCleanUtf8(out));
   auto records = ReadCsv(out);
   Check(records.has_value());
   Check(records->size() == 2);
@@ -123,11 +125,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(row.size() == header.size());
   for (size_t i = 0; i < header.size(); ++i) Check(header[i] == nodeproc::kCsvColumns[i]);
   Check(row[1] == std::to_string(r.pid));
-  Check(row[2] == r.name);
-  Check(row[3] == r.cmdline);
-  Check(row[21] == r.container.container_name);
-  Check(row[20] == r.container.pod_name);
-  Check(row[19] == r.container.pod_namespace);
+  Check(row[2] == nodeproc::ToValidUtf8(r.name));
+  Check(row[3] == nodeproc::ToValidUtf8(r.cmdline));
+  Check(row[21] == nodeproc::ToValidUtf8(r.container.container_name));
+  Check(row[20] == nodeproc::ToValidUtf8(r.container.pod_name));
+  Check(row[19] == nodeproc::ToValidUtf8(r.container.pod_namespace));
   // Unknown stays empty; known is never empty.
   Check(row[14].empty() == !r.fds.has_value());
   Check(row[15].empty() == !r.read_bytes.has_value());
@@ -139,6 +141,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   one.push_back('\n');
   auto single = ReadCsv(one);
   Check(single.has_value() && single->size() == 1 && (*single)[0].size() == 1 &&
-        (*single)[0][0] == in);
+        (*single)[0][0] == nodeproc::ToValidUtf8(in));
   return 0;
 }

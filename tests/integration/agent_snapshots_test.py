@@ -188,6 +188,9 @@ class BadInputTest(unittest.TestCase):
 
     def test_bad_flags_exit_with_one_clear_line(self):
         self.assertIn("process-metrics", self.check_one_line_error("run", "--process-metrics=maybe"))
+        # Patterns are RE2: Perl-only constructs are a start-up error naming the pattern.
+        self.assertIn("(?=x)", self.check_one_line_error("snapshot", "--scrub-pattern=(?=x)"))
+        self.assertIn("(?!kube)", self.check_one_line_error("snapshot", "--container-exclude=name:(?!kube).*"))
         self.assertIn("proc-root", self.check_one_line_error("snapshot", "--proc-root=/nonexistent/proc"))
         self.assertIn("snapshot-retention", self.check_one_line_error("run", "--snapshot-retention=forever"))
         self.assertIn("bogus", self.check_one_line_error("run", "--bogus-flag=1"))

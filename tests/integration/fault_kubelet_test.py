@@ -91,6 +91,11 @@ class SnapshotKubeletFaultTest(KubeletFaultBase):
                 self.assertLess(elapsed, 15 * SLOW, f"{mode}: took {elapsed:.1f}s")
                 kline = [l for l in err.splitlines() if "kubelet" in l.lower()]
                 self.assertTrue(kline, f"{mode}: a log line names the kubelet failure:\n{err}")
+                if mode == "reset":
+                    # A TCP reset is a connection reset, not a certificate failure.
+                    self.assertIn("code=reset", kline[0], err)
+                    self.assertIn("connection reset", kline[0], err)
+                    self.assertNotIn("certificate", err, err)
                 table.append((mode, f"{elapsed:.1f}s", kline[0][:160]))
         for t in table:
             print("kubelet fault:", *t)
@@ -161,6 +166,48 @@ class RunKubeletFaultTest(KubeletFaultBase):
             rc = agent.stop()
         self.assertEqual(rc, 0, agent.log()[-3000:])
         self.assertEqual(harness.sanitizer_reports(agent.log()), [])
+
+    def test_reset_is_its_own_class_and_outages_and_recoveries_are_logged(self):
+        """A TCP reset is counted as code="reset" (not "tls") and logged as a connection reset;
+        each outage is logged (not once per lifetime) and each recovery says so."""
+        agent = harness.Agent(*self.kubelet_flags("1s"), "--kubelet-cache-validity=1s",
+                              "--scan-min-interval=0s")
+
+        def warnings():
+            return [l for l in agent.log().splitlines()
+                    if "level=warning" in l and "/stats/summary refresh failed" in l]
+
+        def recoveries():
+            return [l for l in agent.log().splitlines() if "kubelet /stats/summary works again" in l]
+
+        def scrape_until(predicate, what):
+            agent.wait_for(lambda: agent.get("/metrics")[0] == 200 and predicate(), timeout=30, what=what)
+        try:
+            agent.wait_ready()
+            agent.wait_for(lambda: 'namespace="faults"' in agent.get("/metrics")[1], what="pod labels")
+            for outage in (1, 2):
+                self.kubelet.mode = "reset"
+                scrape_until(lambda: len(warnings()) >= outage, f"outage {outage} logged")
+                self.kubelet.mode = "ok"
+                scrape_until(lambda: len(recoveries()) >= outage, f"recovery {outage} logged")
+            _, body = agent.get("/metrics")
+            reset = [l for l in body.splitlines()
+                     if l.startswith("nodeproc_kubelet_requests_total") and 'code="reset"' in l]
+            self.assertTrue(reset, body)
+            self.assertGreater(float(reset[0].split()[-1]), 0)
+            self.assertNotIn('code="tls"', body)
+            w, r = warnings(), recoveries()
+            for line in w:
+                self.assertIn("code=reset", line)
+                self.assertIn("connection reset", line)
+                self.assertNotIn("certificate", line)
+            self.assertEqual(len(w), 2, "one line per outage (rate-limited within one):\n" + "\n".join(w))
+            self.assertIn("failures=", r[0])
+            print("reset outage:", w[0][:200])
+            print("recovery:   ", r[0][:200])
+        finally:
+            rc = agent.stop()
+        self.assertEqual(rc, 0, agent.log()[-3000:])
 
     def test_token_file_disappears_then_rotates(self):
         agent = harness.Agent(*self.kubelet_flags("1s"), "--kubelet-cache-validity=1s",

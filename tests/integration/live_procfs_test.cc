@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -289,6 +290,58 @@ TEST(LiveProcfsTest, RowsCoverEveryListedPidAndSampleCpuAgrees) {
     EXPECT_EQ(kthreadd->cmdline, "");
     EXPECT_EQ(kthreadd->uid, 0u);
   }
+}
+
+// Resident pages from /proc/<pid>/statm (the second field), or -1 when unreadable.
+int64_t StatmResidentPages(int32_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/statm", pid);
+  FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return -1;
+  unsigned long long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? static_cast<int64_t>(resident) : -1;
+}
+
+// RSS is statm's resident * page size (= VmRSS, what ps and psutil show), exactly, for every
+// process whose statm did not change around the scan; a process whose memory moved is
+// retried in a later round (the check is exact, so only truly stable values are compared).
+TEST(LiveProcfsTest, RssEqualsStatmResidentForEveryStableProcess) {
+  ProcfsProbe probe("/proc");
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  std::set<int32_t> checked, pending;
+  size_t kernel_threads = 0;
+  bool first = true;
+  for (int round = 0; round < 8 && (first || !pending.empty()); ++round) {
+    std::vector<ProcessRecord> rows;
+    std::map<int32_t, int64_t> before;
+    for (int32_t pid : ListedPids()) before[pid] = StatmResidentPages(pid);
+    ASSERT_TRUE(probe.Scan(&rows).ok());
+    std::set<int32_t> still_pending;
+    for (const ProcessRecord& r : rows) {
+      if (!first && pending.count(r.pid) == 0) continue;
+      const int64_t after = StatmResidentPages(r.pid);
+      auto it = before.find(r.pid);
+      if (it == before.end() || it->second < 0 || after != it->second) {
+        if (after >= 0) still_pending.insert(r.pid);  // changed (or new): try again
+        continue;
+      }
+      EXPECT_EQ(r.rss_bytes, static_cast<uint64_t>(after) * page)
+          << "pid " << r.pid << " (" << r.name << ")";
+      checked.insert(r.pid);
+      kernel_threads += r.kernel_thread;
+    }
+    pending = std::move(still_pending);
+    first = false;
+  }
+  // Nearly every process is stable over a few rounds; busy ones may never be.
+  EXPECT_GE(checked.size(), 5u);
+  EXPECT_LE(pending.size(), std::max<size_t>(3, checked.size() / 10))
+      << "too many processes never had a stable statm";
+  // This process is among the checked (the test binary is idle while it compares).
+  std::printf("rss == statm resident * %llu for %zu processes (%zu kernel threads), %zu never stable\n",
+              static_cast<unsigned long long>(page), checked.size(), kernel_threads, pending.size());
 }
 
 }  // namespace

@@ -48,6 +48,18 @@ CASES = [
     (["PGPASSWORD=Pg24Passw0rd"], "Pg24Passw0rd", "PGPASSWORD"),
     (["--private-key=pk25abcdef0123456789"], "pk25abcdef0123456789", "--private-key"),
     (["--auth-token=xoxb-26-abcdefghij-klmnopqrst"], "xoxb-26-abcdefghij-klmnopqrst", "--auth-token"),
+    # Issue 14: scrubbed on the argument vector (a value with spaces is masked whole) and the
+    # forms that leaked before.
+    (["--password", "Cor27rect horse27 battery27"], "horse27 battery27", "--password"),
+    (["--db-pass=Dbp28S3cretValue"], "Dbp28S3cretValue", "--db-pass"),
+    (["-dsn", "app:Go29S3cret@tcp(db:3306)/shop"], "Go29S3cret", "tcp(db:3306)/shop"),
+    (["postgres://app:Pa/ss30w0rd@db:5432/shop"], "Pa/ss30w0rd", "db:5432/shop"),
+    (["@aws", "configure", "set", "aws_secret_access_key", "Aws31SecretAccessKeyValue"],
+     "Aws31SecretAccessKeyValue", "aws_secret_access_key"),
+    (["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIzMiJ9.c2lnMzJzZWNyZXQ"], "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIzMiJ9", None),
+    (["@redis-cli", "-a", "Redis33S3cret", "ping"], "Redis33S3cret", "ping"),
+    (["ghp_34abcdefghijklmnopqrstuvwxyz0123456789"], "ghp_34abcdefghijklmnopqrstuvwxyz", None),
+    (["--token", "gho_35abcdefghijklmnopqrstuvwxyz0123456789"], "gho_35abcdefghijklmnopqrstuvwxyz", "--token"),
 ]
 
 SLEEPER = "import time; time.sleep(120)"

@@ -100,7 +100,7 @@ TEST_F(FixtureProbeTest, ScanFillsEveryFieldOfPid26231) {
   EXPECT_EQ(r.state, ProcessState::kRunning);
   EXPECT_FALSE(r.kernel_thread);            // flags 4218880 = 0x406000
   EXPECT_EQ(r.vms_bytes, 56274944u);        // stat vsize
-  EXPECT_EQ(r.rss_bytes, 1981u * kPage);    // stat rss pages
+  EXPECT_EQ(r.rss_bytes, 6716u * 1024);     // status VmRSS (= statm resident), not stat's 1981 pages
   EXPECT_EQ(r.threads, 1u);
   EXPECT_EQ(r.fds, 5u);                     // fd/0 1 2 3 10
   EXPECT_EQ(r.read_bytes, 1024u);
@@ -168,7 +168,7 @@ std::string Stat(int pid, const std::string& comm, char state, uint32_t flags, i
 
 std::string Status(uint32_t uid) {
   return "Name:\tx\nState:\tS (sleeping)\nUid:\t" + std::to_string(uid) + "\t" +
-         std::to_string(uid) + "\t0\t0\nThreads:\t2\n";
+         std::to_string(uid) + "\t0\t0\nVmRSS:\t     512 kB\nThreads:\t2\n";
 }
 
 constexpr char kIo[] = "rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 4096\n"
@@ -187,10 +187,14 @@ class HostileTreeTest : public ::testing::Test {
     std::filesystem::remove(root_ + "/101/io");
     // 102: zombie: empty cmdline, empty fd folder.
     AddUser(102, "defunct", 'Z', ""s, 0);
-    // 103: kernel thread (PF_KTHREAD): no cmdline, io or fd files at all, proving they are not
-    // read (a user process without cmdline would be dropped as vanished).
+    // 103: kernel thread (PF_KTHREAD): no cmdline or fd files at all, proving they are not
+    // read (a user process without cmdline would be dropped as vanished); no io either.
     Write(Dir(103) + "/stat", Stat(103, "kworker/0:1-events", 'I', 0x00208040, 2));
-    Write(Dir(103) + "/status", Status(0));
+    Write(Dir(103) + "/status", "Name:\tkworker\nUid:\t0\t0\t0\t0\nThreads:\t1\n");  // no VmRSS
+    // 112: kernel thread with a readable io file: its I/O is reported.
+    Write(Dir(112) + "/stat", Stat(112, "jbd2/sda1-8", 'S', 0x00208040, 2));
+    Write(Dir(112) + "/status", Status(0));
+    Write(Dir(112) + "/io", kIo);
     // 104: stat but no status: vanished mid-read, dropped whole.
     Write(Dir(104) + "/stat", Stat(104, "gone", 'S', 0x400000));
     // 105: an empty folder; 106: a garbage stat.
@@ -239,7 +243,7 @@ TEST_F(HostileTreeTest, KeepsCompleteRowsDropsVanishedOnes) {
   ProcfsProbe probe(root_);
   std::vector<ProcessRecord> rows;
   ASSERT_TRUE(probe.Scan(&rows).ok());
-  EXPECT_THAT(Pids(rows), ElementsAre(100, 101, 102, 103, 107, 108, 111));
+  EXPECT_THAT(Pids(rows), ElementsAre(100, 101, 102, 103, 107, 108, 111, 112));
 }
 
 TEST_F(HostileTreeTest, HostileCommAndCmdlineSurviveByteForByte) {
@@ -258,7 +262,7 @@ TEST_F(HostileTreeTest, HostileCommAndCmdlineSurviveByteForByte) {
   EXPECT_EQ(r->write_bytes, 8192u);
   EXPECT_EQ(r->threads, 2u);
   EXPECT_EQ(r->vms_bytes, 8192000u);
-  EXPECT_EQ(r->rss_bytes, 100u * kPage);
+  EXPECT_EQ(r->rss_bytes, 512u * 1024);  // VmRSS, not stat's 100 pages
   EXPECT_DOUBLE_EQ(r->cpu_seconds, 500.0 / kTck);
   EXPECT_DOUBLE_EQ(r->start_time_unix, 1700000000.0 + 1000.0 / kTck);
 }
@@ -307,7 +311,14 @@ TEST_F(HostileTreeTest, ZombieAndKernelThread) {
   EXPECT_EQ(kthread->uid, 0u);
   EXPECT_EQ(kthread->cmdline, "");
   EXPECT_EQ(kthread->fds, 0u);  // kernel threads have no file table
-  EXPECT_FALSE(kthread->read_bytes.has_value());
+  EXPECT_FALSE(kthread->read_bytes.has_value());  // no io file: unknown
+  EXPECT_EQ(kthread->rss_bytes, 0u);               // no VmRSS: no mm
+
+  const ProcessRecord* jbd2 = Find(rows, 112);
+  ASSERT_NE(jbd2, nullptr);
+  EXPECT_TRUE(jbd2->kernel_thread);
+  EXPECT_EQ(jbd2->read_bytes, 4096u);  // kernel threads' io is read where readable
+  EXPECT_EQ(jbd2->write_bytes, 8192u);
 }
 
 TEST_F(HostileTreeTest, SampleCpuNeedsOnlyAParsableStat) {
@@ -315,7 +326,7 @@ TEST_F(HostileTreeTest, SampleCpuNeedsOnlyAParsableStat) {
   std::vector<CpuSample> samples;
   ASSERT_TRUE(probe.SampleCpu(&samples).ok());
   // 104 and 109 (no status / no cmdline) are still sampled; 105 (empty), 106 (garbage) not.
-  EXPECT_THAT(Pids(samples), ElementsAre(100, 101, 102, 103, 104, 107, 108, 109, 111));
+  EXPECT_THAT(Pids(samples), ElementsAre(100, 101, 102, 103, 104, 107, 108, 109, 111, 112));
   for (const CpuSample& s : samples) {
     EXPECT_EQ(s.start_ticks, 1000u);
     EXPECT_DOUBLE_EQ(s.cpu_seconds, 500.0 / kTck);
@@ -349,7 +360,35 @@ TEST_F(HostileTreeTest, AReadProblemIsLoggedOncePerCauseNotPerPid) {
     ++missing_io_lines;
   }
   EXPECT_EQ(missing_io_lines, 1u) << log;
-  EXPECT_EQ(rows.size(), 8u);
+  EXPECT_EQ(rows.size(), 9u);
+}
+
+TEST_F(HostileTreeTest, AFileThatReadsAgainIsLoggedAsRecovered) {
+  // 108's io is unreadable (a folder): logged; once it reads again, one "reads again" line;
+  // when it breaks again, logged again at once (not once per lifetime).
+  ProcfsProbe probe(root_);
+  std::vector<ProcessRecord> rows;
+  std::filesystem::remove_all(root_ + "/101");  // 108 and 111: the io problems
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  std::filesystem::remove_all(Dir(108) + "/io");
+  std::filesystem::remove(Dir(111) + "/io");
+  Write(Dir(108) + "/io", kIo);
+  Write(Dir(111) + "/io", kIo);
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  ASSERT_TRUE(probe.Scan(&rows).ok());  // still fine: no second recovery line
+  std::filesystem::remove(Dir(108) + "/io");
+  std::filesystem::create_directories(Dir(108) + "/io");
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  auto count = [&log](const std::string& what) {
+    size_t n = 0;
+    for (size_t pos = 0; (pos = log.find(what, pos)) != std::string::npos; ++pos) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("reads again for every process"), 1u) << log;
+  EXPECT_EQ(count("file=io proc_root="), 1u) << log;  // the recovery line names the file
+  EXPECT_EQ(count("file=io errno="), 3u) << log;  // 108 (EISDIR) + 111 (garbage), then 108 again
 }
 
 TEST_F(HostileTreeTest, ScanAndSampleCpuCanRunConcurrently) {

@@ -17,6 +17,11 @@ TEST(LogTest, FormatsOneLogfmtLineWithQuotedValues) {
   EXPECT_EQ(line.rfind("ts=", 0), 0u);
 }
 
+TEST(LogTest, ValuesAreValidUtf8) {
+  std::string line = FormatLogLine(LogLevel::kInfo, "bad\xff", {{"name", "x\xc0\x80y"}});
+  EXPECT_NE(line.find("msg=bad\xef\xbf\xbd name=x\xef\xbf\xbd\xef\xbf\xbdy"), std::string::npos) << line;
+}
+
 TEST(LogTest, ParsesLevels) {
   LogLevel level;
   ASSERT_TRUE(ParseLogLevel("warn", &level));

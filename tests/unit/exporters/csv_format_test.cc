@@ -1,6 +1,7 @@
 #include "exporters/csv_format.h"
 
 #include "core/absl_compat.h"
+#include "core/utf8.h"
 
 #include <stdio.h>
 
@@ -142,8 +143,8 @@ TEST(CsvFormatTest, HostileRowsRoundTripThroughAStrictReader) {
     const auto& f = (*rows)[i + 1];
     ASSERT_EQ(f.size(), kCsvColumns.size()) << i;
     EXPECT_EQ(f[1], std::to_string(records[i].pid));
-    EXPECT_EQ(f[2], records[i].name);
-    EXPECT_EQ(f[3], records[i].cmdline);
+    EXPECT_EQ(f[2], ToValidUtf8(records[i].name));
+    EXPECT_EQ(f[3], ToValidUtf8(records[i].cmdline));
     EXPECT_EQ(f[20], "pod,with\"quote");
   }
 }
@@ -157,12 +158,13 @@ TEST(CsvFormatTest, HostileRowsRoundTripThroughPythonCsv) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/rows.csv";
   std::ofstream(path, std::ios::binary) << out;
-  // latin-1 maps bytes 1:1, so non-UTF-8 bytes survive; each field comes back as hex.
+  // Decoded as strict UTF-8 (errors="strict": any invalid byte fails the read); each field
+  // comes back as the hex of its UTF-8 bytes.
   const std::string cmd = absl::StrCat(
       "python3 -c 'import csv,sys\n"
-      "with open(sys.argv[1], newline=\"\", encoding=\"latin-1\") as f:\n"
+      "with open(sys.argv[1], newline=\"\", encoding=\"utf-8\", errors=\"strict\") as f:\n"
       "  for row in csv.reader(f, strict=True):\n"
-      "    print(\",\".join(x.encode(\"latin-1\").hex() for x in row))' ",
+      "    print(\",\".join(x.encode(\"utf-8\").hex() for x in row))' ",
       path);
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
@@ -185,10 +187,18 @@ TEST(CsvFormatTest, HostileRowsRoundTripThroughPythonCsv) {
     std::vector<std::string> f = absl::StrSplit(lines[i + 1], ',');
     ASSERT_EQ(f.size(), kCsvColumns.size()) << i;
     EXPECT_EQ(unhex(f[0]), "2026-11-18 11:06:40");
-    EXPECT_EQ(unhex(f[2]), records[i].name) << i;
-    EXPECT_EQ(unhex(f[3]), records[i].cmdline) << i;
+    EXPECT_EQ(unhex(f[2]), ToValidUtf8(records[i].name)) << i;
+    EXPECT_EQ(unhex(f[3]), ToValidUtf8(records[i].cmdline)) << i;
     EXPECT_EQ(unhex(f[20]), "pod,with\"quote");
   }
+}
+
+TEST(CsvFormatTest, FieldsAreValidUtf8) {
+  std::string out;
+  AppendCsvField("bad\xff\xfe", &out);
+  out.push_back('|');
+  AppendCsvField(std::string("a,\0b\xc3", 5), &out);
+  EXPECT_EQ(out, "bad\xef\xbf\xbd\xef\xbf\xbd|\"a,\xef\xbf\xbd" "b\xef\xbf\xbd\"");
 }
 
 TEST(CsvFormatTest, TimesAreUtcWholeSeconds) {

@@ -57,6 +57,22 @@ TEST(ContainerFilterTest, IncludeWinsOverExclude) {
   EXPECT_FALSE(g.Excluded(Ref("other", "x:1", "dev"), nullptr));
 }
 
+// RE2: Prometheus' syntax, linear time. A pattern that backtracks exponentially in a
+// backtracking engine decides instantly; Perl-only constructs are a start-up error.
+TEST(ContainerFilterTest, PatternsAreRe2) {
+  ContainerFilter f = Make({}, {"name:(a+)+b", "image:(?i)NGINX:.*"});
+  EXPECT_FALSE(f.Excluded(Ref(std::string(100000, 'a') + "c", "x:1", "ns"), nullptr));
+  EXPECT_TRUE(f.Excluded(Ref(std::string(1000, 'a') + "b", "x:1", "ns"), nullptr));
+  EXPECT_TRUE(f.Excluded(Ref("web", "nginx:1.25", "ns"), nullptr));  // (?i) is RE2
+  EXPECT_FALSE(f.Excluded(Ref("web", "my-nginx:1.25", "ns"), nullptr));  // anchored
+  for (const char* perl_only : {"name:(?!kube).*", "name:(a)\\1"}) {
+    absl::StatusOr<ContainerFilter> bad = ContainerFilter::Create({}, {perl_only});
+    ASSERT_FALSE(bad.ok()) << perl_only;
+    EXPECT_THAT(std::string(bad.status().message()), HasSubstr("bad regular expression"));
+    EXPECT_EQ(std::string(bad.status().message()).find('\n'), std::string::npos);
+  }
+}
+
 TEST(ContainerFilterTest, UnknownValuesNeverMatch) {
   ContainerFilter f = Make({}, {"name:.*"});
   EXPECT_FALSE(f.Excluded(Ref("", "", ""), nullptr));  // no /pods: name unknown
