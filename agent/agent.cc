@@ -137,6 +137,7 @@ void Agent::Publish(std::shared_ptr<const Snapshot> snap) {
 std::shared_ptr<const Snapshot> Agent::SnapshotForScrape() {
   UpdateKubeletMetrics();
   absl::MutexLock lock(&mu_);
+  rendered_ = latest_;
   return latest_;
 }
 
@@ -224,10 +225,13 @@ ScannerState Agent::CurrentScannerState() const {
   s.kubelet_enabled = kubelet_ != nullptr;
   {
     absl::MutexLock lock(&mu_);
-    if (latest_ != nullptr) {
-      s.snapshot_taken_at = latest_->taken_at;
-      s.kubelet_stale = latest_->kubelet_stale;
-      if (latest_->kubelet_summary != nullptr) s.kubelet_fetched_at = latest_->kubelet_fetched_at;
+    // The snapshot the scrape in progress rendered (the collectables run in turn), so that the
+    // kubelet age is present exactly when that scrape rendered kubelet series.
+    const std::shared_ptr<const Snapshot>& shown = rendered_ != nullptr ? rendered_ : latest_;
+    if (shown != nullptr) {
+      s.snapshot_taken_at = shown->taken_at;
+      s.kubelet_stale = shown->kubelet_stale;
+      if (shown->kubelet_summary != nullptr) s.kubelet_fetched_at = shown->kubelet_fetched_at;
     }
   }
   absl::MutexLock lock(&scanner_mu_);

@@ -104,6 +104,7 @@ class Agent {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const Snapshot> latest_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Snapshot> rendered_ ABSL_GUARDED_BY(mu_);  // by the last /metrics
 
   // Scanner state, for the watchdog, the health metrics and /readyz.
   mutable absl::Mutex scanner_mu_;
