@@ -110,10 +110,11 @@ TEST(ProcessAccountingTest, SeriesOfGoneGroupsLeaveAfterTheGracePeriod) {
   acc.Observe(kT0, {Proc(10, 1, "job", 3.0), Proc(11, 1, "keep", 1.0)});
   auto gone = acc.Observe(kT0 + absl::Seconds(5), {Proc(11, 1, "keep", 1.0)});
   ASSERT_NE(Find(*gone, Key("job")), nullptr);
-  auto at_grace = acc.Observe(kT0 + absl::Seconds(5) + absl::Minutes(5), {Proc(11, 1, "keep", 1.0)});
+  // The grace period runs from the last scan that saw a member (kT0).
+  auto at_grace = acc.Observe(kT0 + absl::Minutes(5), {Proc(11, 1, "keep", 1.0)});
   ASSERT_NE(Find(*at_grace, Key("job")), nullptr);
   EXPECT_DOUBLE_EQ(Cpu(*at_grace, Key("job")), 3.0);
-  auto after = acc.Observe(kT0 + absl::Seconds(6) + absl::Minutes(5), {Proc(11, 1, "keep", 1.0)});
+  auto after = acc.Observe(kT0 + absl::Minutes(5) + absl::Seconds(1), {Proc(11, 1, "keep", 1.0)});
   EXPECT_EQ(Find(*after, Key("job")), nullptr);
   EXPECT_NE(Find(*after, Key("keep")), nullptr);
   // A member coming back within the grace period continues the series.
