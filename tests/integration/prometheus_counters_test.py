@@ -302,10 +302,16 @@ scrape_configs:
         counters = self.query('count by (job) ({__name__=~"nodeproc_.+_total"})')
         print("\ncounter series per job:", {r["metric"]["job"]: r["value"][1] for r in counters})
         self.assertEqual(len(counters), 2)
-        resets = self.query('resets({__name__=~"nodeproc_.+_total"}[10m]) > 0')
-        self.assertEqual(resets, [], "counters that went back:\n" + json.dumps(resets)[:3000])
-        n_total = self.query('count(count_over_time({__name__=~"nodeproc_.+_total"}[10m]))')
-        print("distinct _total series over the run:", n_total[0]["value"][1])
+        names = json.loads(http_get(self.prom_url + "/api/v1/label/__name__/values"))["data"]
+        counter_names = [n for n in names if n.startswith("nodeproc_") and n.endswith("_total")]
+        self.assertIn("nodeproc_process_cpu_seconds_total", counter_names)
+        self.assertIn("nodeproc_process_read_bytes_total", counter_names)
+        series = 0
+        for name in counter_names:  # one query per name: resets() drops the metric name
+            resets = self.query(f"resets({name}[10m]) > 0")
+            self.assertEqual(resets, [], f"{name}: counters that went back:\n" + json.dumps(resets)[:3000])
+            series += len(self.query(f"count_over_time({name}[10m])"))
+        print(f"resets() == 0 for all {series} _total series ({len(counter_names)} names) over the run")
         # The churn really happened.
         folded = self.query('max_over_time(nodeproc_process_series_dropped[10m])')
         self.assertEqual({r["metric"]["job"]: float(r["value"][1]) > 0 for r in folded},
