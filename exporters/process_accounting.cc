@@ -15,6 +15,8 @@ namespace {
 // is not counted whole again when it shows up.
 constexpr int64_t kTombstoneSteps = 2;
 constexpr absl::Duration kTombstoneTime = absl::Seconds(30);
+constexpr size_t kRetiredMax = 10000;
+constexpr absl::Duration kRetiredTime = absl::Hours(1);
 
 struct Rank {
   double cpu_2m = 0;
@@ -74,6 +76,10 @@ void ProcessAccounting::Account(const ProcessRecord& p, const ProcessSeriesKey& 
   auto [it, inserted] = series_.try_emplace(key);
   Accumulated& acc = it->second;
   if (inserted) {
+    if (auto old = retired_.find(key); old != retired_.end()) {
+      acc = old->second;  // back after its grace period: continue, never restart from zero
+      retired_.erase(old);
+    }
     acc.fold = fold;
     acc.last_live = now;
   }
@@ -87,6 +93,22 @@ void ProcessAccounting::Account(const ProcessRecord& p, const ProcessSeriesKey& 
     acc.write_bytes = acc.write_bytes.value_or(0) + ByteIncrement(p.write_bytes, seen->write_bytes);
   }
   seen->key = key;
+}
+
+void ProcessAccounting::Retire(std::map<ProcessSeriesKey, Accumulated>::iterator it,
+                               absl::Time now) {
+  Accumulated acc = it->second;
+  acc.last_live = now;
+  retired_[it->first] = acc;
+  series_.erase(it);
+  if (retired_.size() > kRetiredMax) {
+    // Forget the one retired longest ago.
+    auto oldest = retired_.begin();
+    for (auto r = retired_.begin(); r != retired_.end(); ++r) {
+      if (r->second.last_live < oldest->second.last_live) oldest = r;
+    }
+    retired_.erase(oldest);
+  }
 }
 
 std::shared_ptr<const ProcessSeriesSet> ProcessAccounting::Observe(
@@ -116,7 +138,7 @@ std::shared_ptr<const ProcessSeriesSet> ProcessAccounting::Observe(
   for (auto it = series_.begin(); it != series_.end();) {
     const bool has_live = it->second.fold ? false : candidates.count(it->first) > 0;
     if (!has_live && !it->second.fold && now - it->second.last_live > options_.grace) {
-      it = series_.erase(it);
+      Retire(it++, now);
       continue;
     }
     if (!has_live && !it->second.fold) ++waiting;
@@ -199,7 +221,14 @@ std::shared_ptr<const ProcessSeriesSet> ProcessAccounting::Observe(
   // process was folded this scan).
   for (auto it = series_.begin(); it != series_.end();) {
     if (now - it->second.last_live > options_.grace) {
-      it = series_.erase(it);
+      Retire(it++, now);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if (now - it->second.last_live > kRetiredTime) {
+      it = retired_.erase(it);
     } else {
       ++it;
     }

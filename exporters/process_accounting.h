@@ -11,7 +11,8 @@
 //     since the last scan, or before the agent);
 //   * exit records (probes that see exits) add the part of a process's final counters not seen
 //     yet, or the whole record for a process no scan saw, to the series set it belongs to.
-// A series set without live members keeps its counters for `grace`, then goes. Named series
+// A series set without live members keeps its counters for `grace`, then goes (its counters are
+// remembered for an hour: if it comes back it continues from them). Named series
 // sets (groups, or pids) are capped at max_series, counting those in their grace period; the
 // rest are folded into one name="other" series set per pod (highest CPU over 2 m, then RSS,
 // keep their own).
@@ -77,10 +78,17 @@ class ProcessAccounting {
   void Account(const ProcessRecord& p, const ProcessSeriesKey& key, bool fold, Seen* seen,
                absl::Time now);
 
+  // Removes a series set past its grace period, remembering its counters.
+  void Retire(std::map<ProcessSeriesKey, Accumulated>::iterator it, absl::Time now);
+
   const AccountingOptions options_;
   int64_t step_ = 0;
   absl::flat_hash_map<Identity, Seen> processes_;
   std::map<ProcessSeriesKey, Accumulated> series_;
+  // Counters of series sets removed after their grace period (last_live = when removed): one
+  // that comes back continues from there instead of starting again from zero (which Prometheus
+  // would read as a reset). Bounded: kRetiredMax entries, each kept kRetiredTime.
+  std::map<ProcessSeriesKey, Accumulated> retired_;
 };
 
 }  // namespace nodeproc

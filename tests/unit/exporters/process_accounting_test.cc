@@ -117,6 +117,10 @@ TEST(ProcessAccountingTest, SeriesOfGoneGroupsLeaveAfterTheGracePeriod) {
   auto after = acc.Observe(kT0 + absl::Minutes(5) + absl::Seconds(1), {Proc(11, 1, "keep", 1.0)});
   EXPECT_EQ(Find(*after, Key("job")), nullptr);
   EXPECT_NE(Find(*after, Key("keep")), nullptr);
+  // A "job" process again, after the series went: it continues from 3.0 (a restart from its
+  // new member's 0.25 would be a counter reset for Prometheus).
+  auto again = acc.Observe(kT0 + absl::Minutes(20), {Proc(12, 9, "job", 0.25)});
+  EXPECT_DOUBLE_EQ(Cpu(*again, Key("job")), 3.25);
   // A member coming back within the grace period continues the series.
   ProcessAccounting acc2(options);
   acc2.Observe(kT0, {Proc(10, 1, "job", 3.0)});
