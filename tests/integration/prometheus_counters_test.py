@@ -231,7 +231,7 @@ class PrometheusCountersTest(unittest.TestCase):
         t = self.tree
         t.start(300, "npburner", 0.5)
         t.start(301, "npburner", 0.5)
-        t.start(302, "oneshot", 0.3)          # its group's only member: exits, series must go
+        t.start(302, "oneshot", 2.0)          # its group's only member: exits, series must go
         for i in range(6):                    # small host groups, folded in group mode
             t.start(330 + i, f"idle{i}", 0.01 * (i + 1))
         workers = [310, 311, 312, 313]
@@ -328,7 +328,9 @@ scrape_configs:
         self.assertGreater(time.time() - oneshot_gone, GRACE + 10)
         self.assertEqual(self.query('nodeproc_process_cpu_seconds_total{name="oneshot"}'), [])
         seen = self.query('max_over_time(nodeproc_process_cpu_seconds_total{name="oneshot",job="group"}[10m])')
-        self.assertTrue(seen, "the oneshot group was there before")
+        names_seen = self.query('count by (name) (max_over_time(nodeproc_process_cpu_seconds_total{job="group"}[10m]))')
+        self.assertTrue(seen, "the oneshot group was there before; group names seen: "
+                        + str(sorted(r["metric"]["name"] for r in names_seen)))
         # Conservation inside one agent: the npburner group kept its exited member's CPU.
         burner = self.query('nodeproc_process_cpu_seconds_total{job="group",name="npburner"}')
         self.assertGreater(float(burner[0]["value"][1]), 0.3 * CHURN_SECONDS)
