@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -11,6 +13,12 @@
 #include "agent/kubelet_wiring.h"
 
 namespace nodeproc {
+namespace {
+
+// How long shutdown waits for a scan in progress before leaving without it.
+constexpr absl::Duration kScannerStopWait = absl::Seconds(5);
+
+}  // namespace
 
 Agent::Agent(AgentConfig config) : config_(std::move(config)) {}
 
@@ -52,7 +60,13 @@ absl::Status Agent::Init() {
   parts.kubelet = kubelet_.get();
   parts.filter = &*filter_;
   parts.privacy = &*privacy_;
+  parts.kubelet_max_age = config_.kubelet_max_age;
   pipeline_ = std::make_unique<SnapshotPipeline>(parts);
+  AccountingOptions accounting;
+  accounting.per_pid = config_.process_metrics_per_pid;
+  accounting.max_series = static_cast<size_t>(config_.max_process_series);
+  accounting.grace = config_.process_series_grace;
+  accounting_ = std::make_unique<ProcessAccounting>(accounting);
 
   if (!config_.snapshot_dir.empty()) {
     SnapshotWriterOptions w;
@@ -75,6 +89,11 @@ absl::Status Agent::Init() {
 
 void Agent::RequestStop() {
   if (stop_requested_.exchange(true)) return;
+  {
+    absl::MutexLock lock(&scanner_mu_);
+    scanner_stopping_ = true;
+  }
+  { absl::MutexLock lock(&mu_); }  // wakes FreshSnapshot waiters (they re-check stop_requested_)
   stop_.Notify();
 }
 
@@ -118,34 +137,148 @@ void Agent::Publish(std::shared_ptr<const Snapshot> snap) {
 
 std::shared_ptr<const Snapshot> Agent::SnapshotForScrape() {
   UpdateKubeletMetrics();
-  absl::MutexLock scan_lock(&scan_mu_);  // scrapes queue here and share the scan just made
+  absl::MutexLock lock(&mu_);
+  rendered_ = latest_;
+  return latest_;
+}
+
+void Agent::ScanOnce() {
+  {
+    absl::MutexLock lock(&scanner_mu_);
+    scan_requested_ = false;
+    scan_started_at_ = absl::Now();
+  }
+  auto snap = pipeline_->Build();
+  if (snap.ok()) {
+    (*snap)->process_series =
+        accounting_->Observe((*snap)->taken_at, (*snap)->processes, (*snap)->exited);
+    Publish(*std::move(snap));
+  } else {
+    LogError("full scan failed", {{"proc_root", config_.proc_root}, {"error", snap.status().ToString()}});
+  }
+  absl::MutexLock lock(&scanner_mu_);
+  if (stuck_reported_) {
+    LogInfo("scanner recovered", {{"scan_seconds", absl::ToDoubleSeconds(absl::Now() - scan_started_at_)}});
+    stuck_reported_ = false;
+  }
+  scan_started_at_ = absl::InfinitePast();
+  if (snap.ok()) {
+    ++scans_succeeded_;
+    last_scan_success_ = absl::Now();
+  } else {
+    ++scans_failed_;
+  }
+}
+
+void Agent::ScannerLoop() {
+  for (;;) {
+    ScanOnce();
+    absl::MutexLock lock(&scanner_mu_);
+    auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(scanner_mu_) {
+      return scan_requested_ || scanner_stopping_;
+    };
+    scanner_mu_.AwaitWithTimeout(absl::Condition(&wake), config_.scan_interval);
+    if (scanner_stopping_) break;
+  }
+  absl::MutexLock lock(&scanner_mu_);
+  scanner_done_ = true;
+}
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> Agent::FreshSnapshot(absl::Duration timeout) {
+  const absl::Time asked = absl::Now();
+  {
+    absl::MutexLock lock(&scanner_mu_);
+    scan_requested_ = true;
+  }
+  absl::MutexLock lock(&mu_);
+  auto fresh = [this, asked]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return (latest_ != nullptr && latest_->taken_at >= asked) || stop_requested_.load();
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&fresh), timeout);
+  if (latest_ == nullptr || latest_->taken_at < asked) {
+    if (stop_requested_.load()) return absl::CancelledError("stopping");
+    return absl::DeadlineExceededError(absl::StrCat(
+        "no fresh scan within ", absl::FormatDuration(timeout), " (scanner stuck or failing)"));
+  }
+  return latest_;
+}
+
+void Agent::CheckScanner() {
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&scanner_mu_);
+  if (scan_started_at_ == absl::InfinitePast()) return;
+  const absl::Duration running = now - scan_started_at_;
+  if (running <= config_.scan_deadline) return;
+  // First report at the deadline, then at most one line per deadline while it lasts.
+  if (stuck_reported_ && now - stuck_logged_at_ < config_.scan_deadline) return;
+  stuck_reported_ = true;
+  stuck_logged_at_ = now;
+  LogWarning("scanner stuck: a full scan runs past --scan-deadline; /metrics keeps serving the "
+             "last snapshot",
+             {{"running_seconds", static_cast<int64_t>(absl::ToDoubleSeconds(running))},
+              {"deadline", absl::FormatDuration(config_.scan_deadline)}});
+}
+
+ScannerState Agent::CurrentScannerState() const {
+  ScannerState s;
+  s.now = absl::Now();
+  s.deadline = config_.scan_deadline;
+  s.kubelet_enabled = kubelet_ != nullptr;
   {
     absl::MutexLock lock(&mu_);
-    if (latest_ != nullptr && absl::Now() - latest_->taken_at < config_.scan_min_interval) {
-      return latest_;
+    // The snapshot the scrape in progress rendered (the collectables run in turn), so that the
+    // kubelet age is present exactly when that scrape rendered kubelet series.
+    const std::shared_ptr<const Snapshot>& shown = rendered_ != nullptr ? rendered_ : latest_;
+    if (shown != nullptr) {
+      s.snapshot_taken_at = shown->taken_at;
+      s.kubelet_stale = shown->kubelet_stale;
+      if (shown->kubelet_summary != nullptr) s.kubelet_fetched_at = shown->kubelet_fetched_at;
     }
   }
-  auto snap = TakeSnapshot();
-  absl::MutexLock lock(&mu_);
-  return latest_;  // on a failed scan: the last good one (may be null before the first)
+  absl::MutexLock lock(&scanner_mu_);
+  s.last_success = last_scan_success_;
+  s.scan_started_at = scan_started_at_;
+  s.scans_succeeded = scans_succeeded_;
+  s.scans_failed = scans_failed_;
+  return s;
 }
 
 void Agent::UpdateKubeletMetrics() {
   if (self_metrics_ == nullptr || kubelet_ == nullptr) return;
   KubeletCacheStats stats = kubelet_->Stats();
   self_metrics_->SetKubeletRequestCounts(stats.outcomes);
-  if (stats.last_success != absl::InfinitePast()) self_metrics_->SetKubeletDataTime(stats.last_success);
+  // The age of the kubelet data is ScannerMetrics' nodeproc_kubelet_cache_age_seconds: the age
+  // of the data the rendered snapshot carries, present exactly when it carries some.
 }
 
 absl::Status Agent::Ready() const {
+  bool kubelet_stale = false;
   {
     absl::MutexLock lock(&mu_);
     if (latest_ == nullptr) return absl::UnavailableError("first scan not done yet");
+    kubelet_stale = latest_->kubelet_stale;
+  }
+  {
+    absl::MutexLock lock(&scanner_mu_);
+    if (scan_started_at_ != absl::InfinitePast()) {
+      const absl::Duration running = absl::Now() - scan_started_at_;
+      if (running > config_.scan_deadline) {
+        return absl::UnavailableError(absl::StrCat(
+            "scanner stuck for ", absl::ToInt64Seconds(running), "s (--scan-deadline=",
+            absl::FormatDuration(config_.scan_deadline), "); /metrics serves the last snapshot"));
+      }
+    }
   }
   if (kubelet_ != nullptr) {
     KubeletCacheStats stats = kubelet_->Stats();
     if (stats.last_success == absl::InfinitePast()) {
       return absl::UnavailableError("kubelet not reached yet");
+    }
+    if (kubelet_stale) {
+      return absl::UnavailableError(absl::StrCat(
+          "kubelet data older than --kubelet-max-age=", absl::FormatDuration(config_.kubelet_max_age),
+          " (last success ", absl::ToInt64Seconds(absl::Now() - stats.last_success),
+          "s ago): pod labels and kubelet series are not served"));
     }
   }
   return absl::OkStatus();
@@ -158,8 +291,11 @@ void Agent::SamplerLoop() {
 }
 
 void Agent::WriteCsvSnapshot() {
-  auto snap = TakeSnapshot();
+  // The scanner makes the scan (never two at once); wait for it at most one deadline.
+  auto snap = FreshSnapshot(config_.scan_deadline);
   if (!snap.ok()) {
+    if (absl::IsCancelled(snap.status())) return;
+    LogError("process snapshot failed", {{"error", snap.status().ToString()}});
     if (self_metrics_ != nullptr) self_metrics_->RecordSnapshotFailure();
     return;
   }
@@ -230,6 +366,7 @@ absl::Status Agent::Run() {
   metrics_options.max_process_series = static_cast<size_t>(config_.max_process_series);
   collectable_ = std::make_shared<MetricsCollectable>([this] { return SnapshotForScrape(); },
                                                       metrics_options);
+  scanner_metrics_ = std::make_shared<ScannerMetrics>([this] { return CurrentScannerState(); });
 
   if (!config_.listen_address.empty()) {
     HttpServerOptions http;
@@ -243,6 +380,7 @@ absl::Status Agent::Run() {
     server_ = std::make_unique<HttpServer>(http);
     server_->RegisterCollectable(collectable_);
     server_->RegisterCollectable(self_metrics_);
+    server_->RegisterCollectable(scanner_metrics_);
     // The server logs the address it listens on.
     if (absl::Status s = server_->Start(); !s.ok()) return s;
   }
@@ -258,15 +396,31 @@ absl::Status Agent::Run() {
   SampleOnce();
   if (kubelet_ != nullptr) kubelet_->Get();  // start the first refresh in the background
   std::thread sampler([this] { SamplerLoop(); });
+  std::thread scanner([this] { ScannerLoop(); });  // its first scan starts now: ready soon
   std::thread snapshots;
   if (writer_ != nullptr) snapshots = std::thread([this] { SnapshotLoop(); });
-  (void)TakeSnapshot();  // ready as soon as possible
 
-  stop_.WaitForNotification();
+  // Watchdog: this thread checks the scanner once a second until stopped.
+  while (!stop_.WaitForNotificationWithTimeout(absl::Seconds(1))) CheckScanner();
   LogInfo("shutting down");
   if (snapshots.joinable()) snapshots.join();
   sampler.join();
+  bool scanner_done = false;
+  {
+    absl::MutexLock lock(&scanner_mu_);
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(scanner_mu_) { return scanner_done_; };
+    scanner_done = scanner_mu_.AwaitWithTimeout(absl::Condition(&done), kScannerStopWait);
+  }
   if (server_ != nullptr) server_->Stop();
+  if (!scanner_done) {
+    // A read in /proc that never returns cannot be interrupted: leave without waiting for it.
+    LogWarning("scanner still blocked in a read at shutdown; exiting without it",
+               {{"waited", absl::FormatDuration(kScannerStopWait)}});
+    LogInfo("nodeproc stopped");
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  scanner.join();
   LogInfo("nodeproc stopped");
   return absl::OkStatus();
 }

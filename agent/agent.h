@@ -1,6 +1,9 @@
 #pragma once
 // `nodeproc run`: the DaemonSet main loop. Owns the probe, the CPU sampler thread, the kubelet
-// cache, the snapshot thread and the HTTP server, and publishes immutable Snapshots.
+// cache, the scanner thread, the CSV snapshot thread and the HTTP server. The scanner alone makes
+// full scans, on its cadence (--scan-interval) and when the CSV thread asks for a fresh one; it
+// runs the accounting and publishes immutable Snapshots. A scrape renders the latest one and
+// never scans; a watchdog reports a scan that runs past --scan-deadline.
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -18,6 +21,8 @@
 #include "exporters/cmdline_privacy.h"
 #include "exporters/http_server.h"
 #include "exporters/metrics_collectable.h"
+#include "exporters/process_accounting.h"
+#include "exporters/scanner_metrics.h"
 #include "exporters/self_metrics.h"
 #include "exporters/snapshot_writer.h"
 #include "kube/container_filter.h"
@@ -44,12 +49,14 @@ class Agent {
   // Safe from any thread (the signal thread calls it).
   void RequestStop();
 
-  // Latest snapshot for a scrape: a new full scan when the last is older than
-  // --scan-min-interval, else the shared one.
+  // Latest published snapshot (null before the first scan). Never scans.
   std::shared_ptr<const Snapshot> SnapshotForScrape();
 
-  // Takes a new snapshot now (used by `nodeproc snapshot` and the CSV thread).
+  // Takes a new snapshot now, without the accounting (`nodeproc snapshot`).
   absl::StatusOr<std::shared_ptr<const Snapshot>> TakeSnapshot();
+
+  // Asks the scanner for a scan started after now and waits for it, at most `timeout`.
+  absl::StatusOr<std::shared_ptr<const Snapshot>> FreshSnapshot(absl::Duration timeout);
 
   // One sampler pass (also used by `nodeproc snapshot` before it scans).
   void SampleOnce();
@@ -61,6 +68,10 @@ class Agent {
 
  private:
   void SamplerLoop();
+  void ScannerLoop();
+  void ScanOnce();  // one scanner pass: scan, accounting, publish
+  void CheckScanner();  // watchdog: reports (rate-limited) a scan past --scan-deadline
+  ScannerState CurrentScannerState() const;
   void SnapshotLoop();
   void WriteCsvSnapshot();
   // The files phase of a deep snapshot, after its process CSV `process_csv` was written.
@@ -83,6 +94,8 @@ class Agent {
   std::unique_ptr<FilesSnapshot> files_;  // --snapshot-files
   std::shared_ptr<SelfMetrics> self_metrics_;
   std::shared_ptr<MetricsCollectable> collectable_;
+  std::shared_ptr<ScannerMetrics> scanner_metrics_;
+  std::unique_ptr<ProcessAccounting> accounting_;  // the scanner's (only it calls Observe)
   std::unique_ptr<HttpServer> server_;
 
   absl::Notification stop_;
@@ -91,7 +104,19 @@ class Agent {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const Snapshot> latest_ ABSL_GUARDED_BY(mu_);
-  absl::Mutex scan_mu_;  // one scrape-triggered scan at a time; others wait and share it
+  std::shared_ptr<const Snapshot> rendered_ ABSL_GUARDED_BY(mu_);  // by the last /metrics
+
+  // Scanner state, for the watchdog, the health metrics and /readyz.
+  mutable absl::Mutex scanner_mu_;
+  bool scan_requested_ ABSL_GUARDED_BY(scanner_mu_) = false;
+  bool scanner_stopping_ ABSL_GUARDED_BY(scanner_mu_) = false;
+  bool scanner_done_ ABSL_GUARDED_BY(scanner_mu_) = false;  // the scanner thread returned
+  absl::Time scan_started_at_ ABSL_GUARDED_BY(scanner_mu_) = absl::InfinitePast();
+  absl::Time last_scan_success_ ABSL_GUARDED_BY(scanner_mu_) = absl::InfinitePast();
+  uint64_t scans_succeeded_ ABSL_GUARDED_BY(scanner_mu_) = 0;
+  uint64_t scans_failed_ ABSL_GUARDED_BY(scanner_mu_) = 0;
+  absl::Time stuck_logged_at_ ABSL_GUARDED_BY(scanner_mu_) = absl::InfinitePast();
+  bool stuck_reported_ ABSL_GUARDED_BY(scanner_mu_) = false;
 };
 
 }  // namespace nodeproc

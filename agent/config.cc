@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -18,6 +19,8 @@
 
 namespace nodeproc {
 namespace {
+
+constexpr absl::Duration kMinScanInterval = absl::Milliseconds(250);
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);  // config files only: not a hot path
@@ -101,7 +104,17 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
   c.container_exclude = repeated.container_exclude;
   c.exclude_pause_containers = absl::GetFlag(FLAGS_exclude_pause_containers);
   c.cpu_sample_interval = absl::GetFlag(FLAGS_cpu_sample_interval);
-  c.scan_min_interval = absl::GetFlag(FLAGS_scan_min_interval);
+  c.scan_interval = absl::GetFlag(FLAGS_scan_interval);
+  if (const absl::Duration alias = absl::GetFlag(FLAGS_scan_min_interval);
+      alias != absl::InfiniteDuration()) {
+    // Deprecated: scrapes no longer scan. Read as the scanner's cadence.
+    c.scan_interval = std::max(alias, kMinScanInterval);
+    LogWarning("--scan-min-interval is deprecated: use --scan-interval (scrapes never scan)",
+               {{"scan_interval", absl::FormatDuration(c.scan_interval)}});
+  }
+  c.scan_deadline = absl::GetFlag(FLAGS_scan_deadline);
+  c.kubelet_max_age = absl::GetFlag(FLAGS_kubelet_max_age);
+  c.process_series_grace = absl::GetFlag(FLAGS_process_series_grace);
   c.max_process_series = absl::GetFlag(FLAGS_max_process_series);
   c.format = absl::GetFlag(FLAGS_format);
   c.snapshot_wait = absl::GetFlag(FLAGS_snapshot_wait);
@@ -138,8 +151,21 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
   if (c.cpu_sample_interval < absl::Milliseconds(100) || c.cpu_sample_interval > absl::Minutes(5)) {
     return absl::InvalidArgumentError("--cpu-sample-interval must be between 100ms and 5m");
   }
-  if (c.scan_min_interval < absl::ZeroDuration()) {
+  if (absl::GetFlag(FLAGS_scan_min_interval) < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--scan-min-interval must not be negative");
+  }
+  if (c.scan_interval < kMinScanInterval || c.scan_interval > absl::Minutes(10)) {
+    return absl::InvalidArgumentError("--scan-interval must be between 250ms and 10m");
+  }
+  if (c.scan_deadline < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("--scan-deadline must be at least 1s");
+  }
+  if (c.kubelet_max_age < c.kubelet_cache_validity) {
+    return absl::InvalidArgumentError(
+        "--kubelet-max-age must not be shorter than --kubelet-cache-validity");
+  }
+  if (c.process_series_grace < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--process-series-grace must not be negative");
   }
   if (c.snapshot_wait < absl::ZeroDuration() || c.snapshot_wait > absl::Minutes(1)) {
     return absl::InvalidArgumentError("--snapshot-wait must be between 0s and 1m");

@@ -39,7 +39,10 @@ struct AgentConfig {
   bool exclude_pause_containers = true;
 
   absl::Duration cpu_sample_interval = absl::Seconds(5);
-  absl::Duration scan_min_interval = absl::Seconds(2);
+  absl::Duration scan_interval = absl::Seconds(5);    // --scan-interval (or deprecated --scan-min-interval)
+  absl::Duration scan_deadline = absl::Seconds(30);   // --scan-deadline
+  absl::Duration kubelet_max_age = absl::Seconds(60); // --kubelet-max-age
+  absl::Duration process_series_grace = absl::Minutes(5);  // --process-series-grace
   bool process_metrics_per_pid = false;
   int max_process_series = 2000;
 

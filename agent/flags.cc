@@ -42,10 +42,20 @@ ABSL_FLAG(std::string, kubelet_fixture_dir, "",
           "read stats/summary.json and pods.json from this folder instead of a kubelet (tests, demos)");
 ABSL_FLAG(bool, exclude_pause_containers, true, "exclude the runtimes' pause containers");
 ABSL_FLAG(absl::Duration, cpu_sample_interval, absl::Seconds(5), "CPU sampler period");
-ABSL_FLAG(absl::Duration, scan_min_interval, absl::Seconds(2),
-          "scrapes closer together than this share one full scan; 0s scans on every scrape");
+ABSL_FLAG(absl::Duration, scan_min_interval, absl::InfiniteDuration(),
+          "deprecated alias of --scan-interval (scrapes no longer scan); values under 250ms mean 250ms");
+ABSL_FLAG(absl::Duration, scan_interval, absl::Seconds(5),
+          "time between full scans of the background scanner; /metrics renders the latest one");
+ABSL_FLAG(absl::Duration, scan_deadline, absl::Seconds(30),
+          "a full scan running longer is reported stuck (log, nodeproc_scanner_stuck, /readyz)");
+ABSL_FLAG(absl::Duration, kubelet_max_age, absl::Seconds(60),
+          "kubelet data older than this is no longer used (pod labels, pod/container/node series)");
+ABSL_FLAG(absl::Duration, process_series_grace, absl::Minutes(5),
+          "process series sets whose members are all gone keep their counters this long");
 ABSL_FLAG(std::string, process_metrics, "group", "per-process series: group or pid");
-ABSL_FLAG(int, max_process_series, 2000, "cap on per-PID series in --process-metrics=pid mode");
+ABSL_FLAG(int, max_process_series, 2000,
+          "cap on process series sets (pids in pid mode, groups in group mode); the rest are "
+          "folded into name=\"other\" per pod");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(std::string, format, "table", "`snapshot` output: csv, json or table");
 ABSL_FLAG(absl::Duration, snapshot_wait, absl::Seconds(1),

@@ -1,6 +1,7 @@
 #pragma once
 // Builds one immutable Snapshot: full scan -> CPU windows -> cgroup -> kubelet enrichment ->
-// container filter -> command-line privacy. Used by `run` (scrapes and CSV) and `snapshot`.
+// container filter -> command-line privacy. Exit records drained from the probe are
+// resolved, enriched and filtered the same way (Snapshot::exited). Used by `run` (scrapes and CSV) and `snapshot`.
 #include <memory>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct PipelineParts {
   KubeletCache* kubelet = nullptr;  // null in host-only mode
   const ContainerFilter* filter = nullptr;
   const CmdlinePrivacy* privacy = nullptr;
+  // --kubelet-max-age: older kubelet data is not used (no pod labels, no kubelet series).
+  absl::Duration kubelet_max_age = absl::InfiniteDuration();
 };
 
 class SnapshotPipeline {
@@ -31,7 +34,8 @@ class SnapshotPipeline {
   explicit SnapshotPipeline(PipelineParts parts) : parts_(parts), privacy_cache_(parts.privacy) {}
 
   // One full scan. Serialised: concurrent callers take turns (the probe's buffers are reused).
-  absl::StatusOr<std::shared_ptr<const Snapshot>> Build();
+  // The snapshot is the caller's to complete (the accounting) before it publishes it.
+  absl::StatusOr<std::shared_ptr<Snapshot>> Build();
 
   // Loaded packages of the latest deep snapshot: attached to every snapshot built from now on.
   void SetLoadedPackages(std::shared_ptr<const LoadedPackages> packages);
@@ -43,10 +47,16 @@ class SnapshotPipeline {
                                                  const std::vector<PodInfo>* pods)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Exit records as process records, resolved and enriched like the live ones.
+  std::vector<ProcessRecord> ExitedProcesses(const std::vector<ExitRecord>& exits,
+                                             const std::vector<PodInfo>* pods,
+                                             const Summary* summary) const;
+
   PipelineParts parts_;
   absl::Mutex mu_;
   std::vector<ProcessRecord> scratch_ ABSL_GUARDED_BY(mu_);
   CmdlinePrivacyCache privacy_cache_ ABSL_GUARDED_BY(mu_);  // per (pid, start time)
+  std::vector<ExitRecord> exits_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const Summary> filtered_from_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const std::vector<PodInfo>> filtered_pods_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const Summary> filtered_ ABSL_GUARDED_BY(mu_);

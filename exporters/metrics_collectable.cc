@@ -12,6 +12,7 @@
 
 #include "core/process_state.h"
 #include "core/utf8.h"
+#include "exporters/process_accounting.h"
 
 namespace nodeproc {
 namespace {
@@ -48,116 +49,26 @@ void AddOptional(MetricFamily& family, const Labels& labels, const std::optional
 
 // ---- processes -------------------------------------------------------------------------
 
-// What one series set (a group, one pid, or a per-pod fold) adds up.
-struct ProcessAggregate {
-  uint64_t processes = 0;
-  double cpu_seconds = 0;
-  std::array<std::optional<double>, 3> cpu_pct;  // 5s, 2m, 1h
-  double rss = 0;
-  double vms = 0;
-  double threads = 0;
-  std::optional<double> fds;
-  std::optional<double> read_bytes;
-  std::optional<double> write_bytes;
-  double start_time = std::numeric_limits<double>::infinity();
-
-  static void AddTo(std::optional<double>& sum, double value) { sum = sum.value_or(0) + value; }
-
-  void Add(const ProcessRecord& p) {
-    ++processes;
-    cpu_seconds += p.cpu_seconds;
-    const std::array<std::optional<double>, 3> pct = {p.cpu.pct_5s, p.cpu.pct_2m, p.cpu.pct_1h};
-    for (size_t i = 0; i < pct.size(); ++i) {
-      if (pct[i]) AddTo(cpu_pct[i], *pct[i]);
-    }
-    rss += static_cast<double>(p.rss_bytes);
-    vms += static_cast<double>(p.vms_bytes);
-    threads += p.threads;
-    if (p.fds) AddTo(fds, *p.fds);
-    if (p.read_bytes) AddTo(read_bytes, static_cast<double>(*p.read_bytes));
-    if (p.write_bytes) AddTo(write_bytes, static_cast<double>(*p.write_bytes));
-    start_time = std::min(start_time, p.start_time_unix);
-  }
-};
-
-struct SeriesKey {
-  std::string pod_namespace;
-  std::string pod;
-  std::string container;
-  std::string name;
-  int64_t pid = -1;  // -1: no pid (group mode, or the fold in pid mode)
-
-  auto Tie() const { return std::tie(pod_namespace, pod, container, name, pid); }
-  bool operator<(const SeriesKey& other) const { return Tie() < other.Tie(); }
-};
-
-// Keys hold label values: valid UTF-8 (core/utf8.h), so that names differing only in invalid
-// bytes make one series, not two identical ones.
-SeriesKey KeyOf(const ProcessRecord& p) {
-  return SeriesKey{ToValidUtf8(p.container.pod_namespace), ToValidUtf8(p.container.pod_name),
-                   ToValidUtf8(p.container.container_name), ToValidUtf8(p.name), -1};
-}
-
-// Group mode: kernel threads are grouped by the part of their name before '/', so the per-CPU
-// and per-queue instances (kworker/3:1H, ksoftirqd/17, migration/0) make one group each
-// instead of one per CPU.
-SeriesKey GroupKeyOf(const ProcessRecord& p) {
-  SeriesKey key = KeyOf(p);
-  if (p.kernel_thread) {
-    const size_t slash = key.name.find('/');
-    if (slash != std::string::npos && slash > 0) key.name.resize(slash);
-  }
-  return key;
-}
-
-// Pid mode ranking: CPU over 2 m, then RSS, descending; ties by pid for a stable choice.
-bool RanksBefore(const ProcessRecord* a, const ProcessRecord* b) {
-  const double ca = a->cpu.pct_2m.value_or(0);
-  const double cb = b->cpu.pct_2m.value_or(0);
-  if (ca != cb) return ca > cb;
-  if (a->rss_bytes != b->rss_bytes) return a->rss_bytes > b->rss_bytes;
-  return a->pid < b->pid;
-}
-
 constexpr std::array<const char*, 3> kWindows = {"5s", "2m", "1h"};
 
 void RenderProcesses(const Snapshot& snapshot, const MetricsOptions& options,
                      std::vector<MetricFamily>& out) {
-  std::map<SeriesKey, ProcessAggregate> series;
-  std::map<SeriesKey, bool> folded;  // keys of pid-mode folds (they get group_processes)
-  uint64_t dropped = 0;
-
-  if (!options.per_pid) {
-    for (const ProcessRecord& p : snapshot.processes) series[GroupKeyOf(p)].Add(p);
-  } else {
-    std::vector<const ProcessRecord*> ranked;
-    ranked.reserve(snapshot.processes.size());
-    for (const ProcessRecord& p : snapshot.processes) ranked.push_back(&p);
-    const size_t keep = std::min(ranked.size(), options.max_process_series);
-    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep),
-                      ranked.end(), RanksBefore);
-    for (size_t i = 0; i < ranked.size(); ++i) {
-      const ProcessRecord& p = *ranked[i];
-      if (i < keep) {
-        SeriesKey key = KeyOf(p);
-        key.pid = p.pid;
-        series[key].Add(p);
-      } else {
-        SeriesKey key{ToValidUtf8(p.container.pod_namespace), ToValidUtf8(p.container.pod_name),
-                      "", "other", -1};
-        series[key].Add(p);
-        folded[key] = true;
-        ++dropped;
-      }
-    }
+  std::shared_ptr<const ProcessSeriesSet> computed = snapshot.process_series;
+  if (computed == nullptr) {
+    // A one-off snapshot: render it as the first step of an accounting.
+    AccountingOptions accounting;
+    accounting.per_pid = options.per_pid;
+    accounting.max_series = options.max_process_series;
+    computed = ProcessAccounting(accounting).Observe(snapshot.taken_at, snapshot.processes);
   }
+  const ProcessSeriesSet& set = *computed;
 
-  auto labels_of = [&](const SeriesKey& key) {
+  auto labels_of = [&](const ProcessSeriesKey& key) {
     Labels labels = {{"namespace", key.pod_namespace},
                      {"pod", key.pod},
                      {"container", key.container},
                      {"name", key.name}};
-    if (options.per_pid) labels.push_back({"pid", key.pid < 0 ? "" : std::to_string(key.pid)});
+    if (set.per_pid) labels.push_back({"pid", key.pid < 0 ? "" : std::to_string(key.pid)});
     return labels;
   };
 
@@ -186,9 +97,15 @@ void RenderProcesses(const Snapshot& snapshot, const MetricsOptions& options,
   MetricFamily group_processes = Family("nodeproc_process_group_processes",
                                         "Processes in the series set.", MetricType::Gauge);
 
-  for (const auto& [key, agg] : series) {
-    const Labels labels = labels_of(key);
+  for (const ProcessSeries& agg : set.series) {
+    const Labels labels = labels_of(agg.key);
     AddSample(cpu_seconds, labels, agg.cpu_seconds);
+    AddOptional(read_bytes, labels, agg.read_bytes);
+    AddOptional(write_bytes, labels, agg.write_bytes);
+    if (!set.per_pid || agg.fold) {
+      AddSample(group_processes, labels, static_cast<double>(agg.processes));
+    }
+    if (agg.processes == 0) continue;  // members all gone: counters only, until the grace ends
     for (size_t i = 0; i < kWindows.size(); ++i) {
       if (!agg.cpu_pct[i]) continue;
       Labels with_window = labels;
@@ -199,12 +116,7 @@ void RenderProcesses(const Snapshot& snapshot, const MetricsOptions& options,
     AddSample(vms, labels, agg.vms);
     AddSample(threads, labels, agg.threads);
     AddOptional(fds, labels, agg.fds);
-    AddOptional(read_bytes, labels, agg.read_bytes);
-    AddOptional(write_bytes, labels, agg.write_bytes);
     AddSample(start_time, labels, agg.start_time);
-    if (!options.per_pid || folded.count(key) > 0) {
-      AddSample(group_processes, labels, static_cast<double>(agg.processes));
-    }
   }
 
   // Counts by status, per container.
@@ -225,9 +137,10 @@ void RenderProcesses(const Snapshot& snapshot, const MetricsOptions& options,
 
   MetricFamily dropped_family =
       Family("nodeproc_process_series_dropped",
-             "Processes folded into name=\"other\" series because of --max-process-series.",
+             "Series sets (pids in pid mode, groups in group mode) folded into name=\"other\" "
+             "series because of --max-process-series.",
              MetricType::Gauge);
-  AddSample(dropped_family, {}, static_cast<double>(dropped));
+  AddSample(dropped_family, {}, static_cast<double>(set.folded));
 
   MetricFamily taken_at = Family("nodeproc_snapshot_timestamp_seconds",
                                  "When the rendered scan was taken, since the Unix epoch.",

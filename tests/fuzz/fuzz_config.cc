@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // What validation promises to the rest of the agent.
       Check(config->snapshot_interval >= absl::Seconds(1));
       Check(config->max_process_series >= 1);
-      Check(config->scan_min_interval >= absl::ZeroDuration());
+      Check(config->scan_interval >= absl::Milliseconds(250));
       Check(config->kubelet_timeout > absl::ZeroDuration());
       Check(config->format == "csv" || config->format == "json" || config->format == "table");
       Check(!config->machine_id.empty());

@@ -62,6 +62,14 @@ if timeout 170 "$ROOT/bench/compare.sh" --quick --nodeproc="$NODEPROC" --bench="
 else
   tail -20 "$TMP/compare.err"; fail "compare.sh --quick exit code"
 fi
+# Accounting coverage under a steady load (bench/conservation.py; the fork-heavy ratio is only
+# recorded in bench/RESULTS.md): a loose lower bound, the machine may be busy with other work.
+if timeout 120 python3 "$ROOT/bench/conservation.py" --binary="$NODEPROC" --window=10 \
+     --scan-interval=1s --smoke=0.5 >"$TMP/conservation.txt" 2>&1; then
+  cat "$TMP/conservation.txt"; ok "conservation steady ratio"
+else
+  cat "$TMP/conservation.txt"; fail "conservation steady ratio"
+fi
 # Nothing it started may outlive it.
 if pgrep -f "$TMP|nodeproc-compare" >/dev/null 2>&1; then fail "compare.sh left processes behind"; else ok "no leftovers"; fi
 finish

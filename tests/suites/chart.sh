@@ -107,7 +107,8 @@ for a in ["--proc-root=/host/proc", "--listen-address=0.0.0.0:9866", "--machine-
           "--kubelet-url=https://$(NODE_IP):10250", "--kubelet-tls-server-name=$(NODE_NAME)",
           "--kubelet-ca-file=/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
           "--kubelet-fetch-pods=true", "--kubelet-insecure-skip-verify=false", "--kubelet-cache-validity=10s",
-          "--kubelet-timeout=5s", "--cpu-sample-interval=5s", "--scan-min-interval=2s",
+          "--kubelet-timeout=5s", "--cpu-sample-interval=5s", "--scan-interval=5s", "--scan-deadline=30s", "--kubelet-max-age=60s",
+          "--process-series-grace=5m",
           "--process-metrics=group", "--max-process-series=2000", "--log-level=info"]:
     check(a in args, "default args lack %s" % a)
 check("run" not in args, "args repeat the ENTRYPOINT's 'run'")

@@ -122,6 +122,42 @@ TEST(ParseFlagsTest, DeepSnapshotFlagsFromEnvAndTheirChecks) {
   EXPECT_TRUE(ConfigFromFlags(repeated).ok());
 }
 
+TEST(ParseFlagsTest, ScannerAndAccountingFlags) {
+  RepeatedFlags repeated;
+  auto config = ConfigFromFlags(repeated);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->scan_interval, absl::Seconds(5));
+  EXPECT_EQ(config->scan_deadline, absl::Seconds(30));
+  EXPECT_EQ(config->kubelet_max_age, absl::Seconds(60));
+  EXPECT_EQ(config->process_series_grace, absl::Minutes(5));
+
+  // The deprecated alias sets the scanner's cadence, at least 250ms.
+  absl::SetFlag(&FLAGS_scan_min_interval, absl::Seconds(2));
+  EXPECT_EQ(ConfigFromFlags(repeated)->scan_interval, absl::Seconds(2));
+  absl::SetFlag(&FLAGS_scan_min_interval, absl::ZeroDuration());
+  EXPECT_EQ(ConfigFromFlags(repeated)->scan_interval, absl::Milliseconds(250));
+  absl::SetFlag(&FLAGS_scan_min_interval, absl::InfiniteDuration());
+
+  auto expect_error = [&](std::string_view needle) {
+    auto bad = ConfigFromFlags(repeated);
+    ASSERT_FALSE(bad.ok()) << needle;
+    EXPECT_NE(std::string(bad.status().message()).find(needle), std::string::npos) << bad.status();
+  };
+  absl::SetFlag(&FLAGS_scan_interval, absl::Milliseconds(10));
+  expect_error("--scan-interval");
+  absl::SetFlag(&FLAGS_scan_interval, absl::Seconds(5));
+  absl::SetFlag(&FLAGS_scan_deadline, absl::ZeroDuration());
+  expect_error("--scan-deadline");
+  absl::SetFlag(&FLAGS_scan_deadline, absl::Seconds(30));
+  absl::SetFlag(&FLAGS_kubelet_max_age, absl::Seconds(1));  // under the 10s validity window
+  expect_error("--kubelet-max-age");
+  absl::SetFlag(&FLAGS_kubelet_max_age, absl::Seconds(60));
+  absl::SetFlag(&FLAGS_process_series_grace, absl::Seconds(-1));
+  expect_error("--process-series-grace");
+  absl::SetFlag(&FLAGS_process_series_grace, absl::Minutes(5));
+  EXPECT_TRUE(ConfigFromFlags(repeated).ok());
+}
+
 TEST(ParseFlagsTest, BadEnvValueIsOneClearError) {
   ::setenv("NODEPROC_CPU_SAMPLE_INTERVAL", "soon", 1);
   std::vector<std::string> storage = {"nodeproc"};

@@ -139,7 +139,7 @@ nodeproc_process_group_processes{namespace="default",pod="web-0",container="ngin
 nodeproc_processes{namespace="",pod="",container="",status="running"} 1
 nodeproc_processes{namespace="",pod="",container="",status="sleeping"} 1
 nodeproc_processes{namespace="default",pod="web-0",container="nginx",status="sleeping"} 1
-# HELP nodeproc_process_series_dropped Processes folded into name="other" series because of --max-process-series.
+# HELP nodeproc_process_series_dropped Series sets (pids in pid mode, groups in group mode) folded into name="other" series because of --max-process-series.
 # TYPE nodeproc_process_series_dropped gauge
 nodeproc_process_series_dropped 0
 # HELP nodeproc_snapshot_timestamp_seconds When the rendered scan was taken, since the Unix epoch.
