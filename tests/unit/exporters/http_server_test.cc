@@ -413,16 +413,20 @@ TEST(HttpServerTest, AtTheConnectionCapTheOldestWaitingConnectionIsEvicted) {
   options.max_connections = 8;
   HttpServer server(options);
   ASSERT_TRUE(server.Start().ok());
+  auto open_is = [&](uint64_t n) {
+    return Eventually([&] { return server.stats().connections_open == n; });
+  };
   std::vector<int> idle;
   for (int i = 0; i < 8; ++i) idle.push_back(Connect(server.port()));
   // Each probe comes past the cap: the oldest idle connection makes room. Another idle one
   // fills the cap again before the next probe.
   for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(open_is(8));
     EXPECT_EQ(Get(server.port(), "/healthz").status, 200);
+    ASSERT_TRUE(open_is(7));  // the evicted one and the probe are gone
     idle.push_back(Connect(server.port()));
   }
-  EXPECT_TRUE(ClosedByServerWithin(idle[0], 20));
-  EXPECT_TRUE(ClosedByServerWithin(idle[2], 20));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(ClosedByServerWithin(idle[i], 20)) << i;
   EXPECT_EQ(server.stats().connections_evicted, 3u);
   EXPECT_LE(server.stats().connections_open, 8u);
   for (int fd : idle) close(fd);
