@@ -1,8 +1,28 @@
 #pragma once
-// The agent's HTTP endpoint (civetweb): /metrics (Prometheus text format 0.0.4 from the
-// registered Collectables), /healthz (the process is alive) and /readyz (a readiness
-// callback). Optional TLS, and basic auth or a bearer token protecting /metrics only (probes
-// stay open for the kubelet).
+// The agent's HTTP endpoint: /metrics (Prometheus text format 0.0.4 from the registered
+// Collectables), /healthz (the process is alive) and /readyz (a readiness callback). Optional
+// TLS, and basic auth or a bearer token protecting /metrics only (probes stay open for the
+// kubelet).
+//
+// Why Boost.Beast/Asio (Debian's libboost-dev 1.74, header-only) and not civetweb: the probes
+// must answer within 1 s whatever other clients do (idle and slowloris connections, floods of
+// scrapes, stalled TLS handshakes). civetweb gives each connection a worker thread for up to its
+// request timeout, so a handful of silent clients starve the probes, and Debian's civetweb 1.15
+// cannot load OpenSSL 3 (it needed a home-made TLS relay). Here every connection is an
+// asynchronous state machine on a small pool of io threads, so a silent or slow client costs a
+// socket and a few KiB, never a thread:
+//   - per-connection deadlines: TLS handshake, idle keep-alive wait, the whole request head
+//     (from its first byte: a slowloris client is cut off, not fed), the response write;
+//   - a connection cap: at the cap a new connection evicts the oldest one that is only waiting
+//     (handshaking, idle or still sending its request); busy ones are never cut;
+//   - /healthz and /readyz are answered on the io thread at once; /metrics is rendered on a small
+//     worker pool with a bounded queue, and a scrape past the bound gets 503 at once instead of
+//     piling up;
+//   - TLS through asio::ssl (OpenSSL 3, TLS 1.2+), the certificate pair reloaded when its files
+//     change (exporters/tls_credentials.h). IPv4 and IPv6 listen addresses.
+// libmicrohttpd (its own thread model and timeouts) or cpp-httplib (thread per connection) would
+// need the same design around them; asio gives it directly and asio::ssl speaks OpenSSL 3.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,24 +32,28 @@
 #include "absl/synchronization/mutex.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
-#include "exporters/http_tls_terminator.h"
-
-struct mg_context;
-struct mg_connection;
 
 namespace nodeproc {
 
 struct HttpServerOptions {
-  // host:port, IPv4 ("0.0.0.0:9866", "127.0.0.1:0") or IPv6 ("[::1]:9866"; needs a civetweb
-  // built with IPv6, Debian's is not: Start() then fails clearly). Port 0 picks a free port.
+  // host:port, IPv4 ("0.0.0.0:9866", "127.0.0.1:0") or IPv6 ("[::]:9866", "[::1]:0"); numeric
+  // hosts only. Port 0 picks a free port.
   std::string listen_address = "0.0.0.0:9866";
-  // Workers: an idle client holds one until request_timeout_ms, so keep a few spare for probes.
-  int threads = 4;
-  int request_timeout_ms = 5000;
+  // Threads running /metrics renders (the io threads never render). Scrapes past
+  // threads + max_queued_scrapes in flight get 503 at once.
+  int threads = 2;
+  int max_queued_scrapes = 8;
+  int io_threads = 2;
+  // Open connections; at the cap a new one evicts the oldest waiting one.
+  int max_connections = 512;
+  // Deadlines (milliseconds): the request head from its first byte (also the TLS handshake),
+  // an idle keep-alive connection waiting for its next request, writing one response.
+  int request_timeout_ms = 10000;
+  int idle_timeout_ms = 60000;
+  int write_timeout_ms = 30000;
 
-  // TLS: both or neither (PEM files; the cert file may hold the chain). Terminated by
-  // TlsTerminator (OpenSSL), which relays to civetweb on 127.0.0.1: Debian's civetweb cannot
-  // load OpenSSL 3 itself. TLS 1.2+.
+  // TLS: both or neither (PEM files; the cert file may hold the chain). TLS 1.2+. Reloaded when
+  // the files change (checked at most once a second, on new connections).
   std::string tls_cert_file;
   std::string tls_key_file;
 
@@ -41,7 +65,17 @@ struct HttpServerOptions {
   std::string bearer_token_file;
 
   // /readyz: OK -> 200 "ok"; an error -> 503 with the status message. Null means ready.
+  // Called on an io thread: it must not block.
   std::function<absl::Status()> readiness;
+};
+
+// Counters of the server's self-protection (also exported on /metrics as nodeproc_http_*).
+struct HttpServerStats {
+  uint64_t connections_open = 0;
+  uint64_t connections_evicted = 0;   // closed to make room at the connection cap
+  uint64_t connections_rejected = 0;  // closed at once: every connection at the cap was busy
+  uint64_t connections_timed_out = 0; // handshake, request head, idle or write deadline
+  uint64_t scrapes_rejected = 0;      // 503: render queue full
 };
 
 class HttpServer {
@@ -55,31 +89,29 @@ class HttpServer {
   // Expired weak pointers are skipped.
   void RegisterCollectable(std::weak_ptr<prometheus::Collectable> collectable);
 
-  // Validates options, reads the auth files and binds. InvalidArgument for a bad address or
-  // half-configured TLS/auth, Unimplemented when IPv6/TLS is asked of a civetweb built without
-  // it, Unavailable when the port cannot be bound.
+  // Validates options, reads the auth files, loads TLS and binds. InvalidArgument for a bad
+  // address, unreadable files or half-configured TLS/auth, Unavailable when the address cannot
+  // be bound.
   absl::Status Start();
-  void Stop();  // idempotent; waits for in-flight requests
+  void Stop();  // idempotent; closes every connection, waits for in-flight renders
 
   int port() const;  // the bound port (after a successful Start()), else 0
   bool tls() const { return !options_.tls_cert_file.empty(); }
+  HttpServerStats stats() const;
 
   // Serialises the registered collectables (what /metrics answers).
   std::string RenderMetrics() const;
 
+  class Impl;  // the asio side, in http_server.cc
+
  private:
-  static int HandleRequest(mg_connection* conn, void* self);
-  int Handle(mg_connection* conn);
-  bool Authorized(mg_connection* conn) const;
+  // The collectables, plus the server's own counters when `impl` is given.
+  std::string RenderWith(const Impl* impl) const;
 
   HttpServerOptions options_;
-  std::string basic_password_;
-  std::string bearer_token_;
   mutable absl::Mutex mu_;
   std::vector<std::weak_ptr<prometheus::Collectable>> collectables_ ABSL_GUARDED_BY(mu_);
-  mg_context* context_ = nullptr;
-  std::unique_ptr<TlsTerminator> tls_;  // in front of civetweb when TLS is on
-  int port_ = 0;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace nodeproc

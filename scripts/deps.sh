@@ -9,7 +9,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git python3 ca-certificates openssl
-  libabsl-dev prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev rapidjson-dev
+  libabsl-dev prometheus-cpp-dev libboost-dev nlohmann-json3-dev rapidjson-dev
   libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   prometheus python3-psutil prometheus-process-exporter prometheus-node-exporter hyperfine
   clang libclang-rt-14-dev strace util-linux ccache

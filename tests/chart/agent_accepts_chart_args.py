@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import ssl
 import urllib.request
 
 import yaml
@@ -40,11 +41,19 @@ def main():
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                     "-nodes", "-keyout", os.path.join(work, "ca.key"), "-out", ca, "-days", "2",
                     "-subj", "/CN=test-ca"], check=True, capture_output=True)
+    # The web TLS pair (web.tls: the Secret's tls.crt/tls.key).
+    web_cert, web_key = os.path.join(work, "web.crt"), os.path.join(work, "web.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", web_key, "-out", web_cert, "-days", "2", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True)
     keydir = os.path.join(work, "anonymize")
     os.makedirs(keydir, exist_ok=True)
     variations = [("default", [])] + [("ci/" + os.path.basename(f), ["-f", f])
                                       for f in sorted(glob.glob(os.path.join(chart, "ci", "*-values.yaml")))]
     passed = failed = 0
+    unverified = ssl.create_default_context()
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE
     for label, extra in variations:
         out = subprocess.run([helm, "template", "nodeproc", chart, "--kube-version", "1.30.0",
                               "--show-only", "templates/daemonset.yaml"] + extra, capture_output=True, text=True)
@@ -58,6 +67,7 @@ def main():
         os.makedirs(snapdir, exist_ok=True)
         port = free_port()
         args = []
+        tls = False
         for a in c["args"]:
             a = a.replace("$(NODE_NAME)", "test-node").replace("$(NODE_IP)", "127.0.0.1")
             name, _, value = a.partition("=")
@@ -73,6 +83,10 @@ def main():
                 a = "--kubelet-token-file=" + token
             elif name == "--kubelet-ca-file":
                 a = "--kubelet-ca-file=" + ca
+            elif name == "--web-tls-cert-file":
+                a, tls = "--web-tls-cert-file=" + web_cert, True
+            elif name == "--web-tls-key-file":
+                a = "--web-tls-key-file=" + web_key
             elif name == "--anonymize-key-file":
                 key = os.path.join(keydir, os.path.basename(value))
                 with open(key, "w") as f:
@@ -89,7 +103,8 @@ def main():
                 why = "exited with %d" % proc.returncode
                 break
             try:
-                with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=2) as r:
+                url = "%s://127.0.0.1:%d/healthz" % ("https" if tls else "http", port)
+                with urllib.request.urlopen(url, timeout=2, context=unverified if tls else None) as r:
                     if r.status == 200:
                         healthy = True
                         break

@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
-"""Fault injection on the HTTP side: clients that connect and send nothing (slowloris), send
-garbage or a huge header, or vanish mid-response. The agent must not crash or leak, and must
-answer /healthz again within the server's request timeout once the bad clients are gone or
-time out.
+"""Fault injection on the HTTP side: clients that connect and send nothing, send garbage or a
+huge header, or vanish mid-response. The agent must not crash or leak, and /healthz keeps
+answering (tests/integration/serving_abuse_test.py holds the larger abuse with timings).
 """
 import os
 import socket
@@ -39,28 +38,25 @@ class HttpFaultTest(unittest.TestCase):
         self.assertEqual(status, 200)
         return time.time() - start
 
-    def test_idle_connections_delay_but_never_kill_the_server(self):
-        # One idle client takes one of the server's workers: the others still answer at once.
+    def test_idle_connections_never_delay_the_probes(self):
+        # Idle clients cost the asynchronous server a socket each, never a thread: /healthz
+        # answers at once behind one or many of them (serving_abuse_test.py holds 200).
         one = socket.create_connection(("127.0.0.1", self.agent.port))
         try:
             fast = self.healthz_seconds()
             self.assertLess(fast, 3 * SLOW, f"/healthz took {fast:.1f}s behind one idle connection")
         finally:
             one.close()
-        # More idle clients than workers: each holds a worker until the server's request timeout
-        # (10 s), so /healthz waits (a liveness-probe risk, see the report) but is answered,
-        # and the agent survives.
-        idle = [socket.create_connection(("127.0.0.1", self.agent.port)) for _ in range(8)]
+        idle = [socket.create_connection(("127.0.0.1", self.agent.port)) for _ in range(32)]
         try:
             took = self.healthz_seconds(timeout=120)
-            self.assertLess(took, 60 * SLOW, f"/healthz took {took:.1f}s behind 8 idle connections")
+            self.assertLess(took, 3 * SLOW, f"/healthz took {took:.1f}s behind 32 idle connections")
         finally:
             for s in idle:
                 s.close()
         self.assertTrue(self.agent.alive())
         self.assertLess(self.healthz_seconds(), 2 * SLOW)
-        print(f"idle connections: 1 -> /healthz in {fast:.2f}s; 8 -> /healthz after {took:.1f}s; "
-              "after they closed: fast")
+        print(f"idle connections: 1 -> /healthz in {fast:.3f}s; 32 -> /healthz in {took:.3f}s")
 
     def test_garbage_huge_headers_and_early_hangups(self):
         fds_before = open_fds(self.agent.pid)

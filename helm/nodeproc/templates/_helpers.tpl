@@ -96,3 +96,31 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s:%s" .Values.windows.image.repository (default .Chart.AppVersion .Values.windows.image.tag) -}}
 {{- end -}}
 {{- end -}}
+
+{{/* "true" when the agent itself serves TLS: web.tls, or --web-tls-cert-file in agent.extraArgs
+(not behind kube-rbac-proxy, which then terminates TLS). */}}
+{{- define "nodeproc.agentTls" -}}
+{{- if not .Values.kubeRbacProxy.enabled -}}
+{{- if .Values.web.tls.enabled -}}true{{- else -}}
+{{- range .Values.agent.extraArgs -}}{{- if hasPrefix "--web-tls-cert-file" . -}}true{{- end -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when the metrics port (the agent's, or kube-rbac-proxy's) speaks HTTPS. */}}
+{{- define "nodeproc.httpsPort" -}}
+{{- if or .Values.kubeRbacProxy.enabled (include "nodeproc.agentTls" .) -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when the pods need a service-account token (kubelet API, kube-rbac-proxy reviews). */}}
+{{- define "nodeproc.needsToken" -}}
+{{- if or .Values.kubelet.enabled .Values.kubeRbacProxy.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{- define "nodeproc.kubeRbacProxyImage" -}}
+{{- if .Values.kubeRbacProxy.image.digest -}}
+{{- printf "%s@%s" .Values.kubeRbacProxy.image.repository .Values.kubeRbacProxy.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.kubeRbacProxy.image.repository .Values.kubeRbacProxy.image.tag -}}
+{{- end -}}
+{{- end -}}
