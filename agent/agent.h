@@ -18,6 +18,7 @@
 #include "exporters/cmdline_privacy.h"
 #include "exporters/http_server.h"
 #include "exporters/metrics_collectable.h"
+#include "exporters/probe_metrics.h"
 #include "exporters/self_metrics.h"
 #include "exporters/snapshot_writer.h"
 #include "kube/container_filter.h"
@@ -82,6 +83,7 @@ class Agent {
   std::unique_ptr<SnapshotWriter> writer_;
   std::unique_ptr<FilesSnapshot> files_;  // --snapshot-files
   std::shared_ptr<SelfMetrics> self_metrics_;
+  std::shared_ptr<ProbeMetrics> probe_metrics_;  // which probe; BPF exit-record drops
   std::shared_ptr<MetricsCollectable> collectable_;
   std::unique_ptr<HttpServer> server_;
 
