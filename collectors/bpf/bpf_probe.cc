@@ -334,7 +334,7 @@ absl::Status BpfProbe::Scan(std::vector<ProcessRecord>* out) {
   if (++generation_ == 0) generation_ = 1;
 
   size_t n = 0;
-  size_t from_procfs = 0;
+  std::vector<int32_t> from_procfs;
   auto task = pass->tasks.begin();
   for (const int32_t pid : pass->pids) {
     while (task != pass->tasks.end() && static_cast<int32_t>(task->tgid) < pid) ++task;
@@ -345,13 +345,19 @@ absl::Status BpfProbe::Scan(std::vector<ProcessRecord>* out) {
       if (FillFromProc(*task, r)) ++n;
     } else if (procfs_.ReadOne(pid, r)) {  // started after the pass, or hidden from BPF
       ++n;
-      ++from_procfs;
+      from_procfs.push_back(pid);
     }
   }
   out->resize(n);
   absl::erase_if(text_cache_, [this](const auto& kv) { return kv.second.generation != generation_; });
-  last_scan_from_procfs_.store(from_procfs);
+  absl::MutexLock from_procfs_lock(&from_procfs_mu_);
+  last_scan_from_procfs_ = std::move(from_procfs);
   return absl::OkStatus();
+}
+
+std::vector<int32_t> BpfProbe::last_scan_from_procfs() const {
+  absl::MutexLock lock(&from_procfs_mu_);
+  return last_scan_from_procfs_;
 }
 
 absl::Status BpfProbe::SampleCpu(std::vector<CpuSample>* out) {

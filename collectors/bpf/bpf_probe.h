@@ -12,7 +12,6 @@
 // from BPF). A process the pass saw but <proc_root> does not list is not reported.
 //
 // Scan(), SampleCpu() and DrainExits() may run concurrently.
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,7 +52,7 @@ class BpfProbe : public Probe {
   // Exit records lost because the ring buffer was full (a counter; never decreases).
   uint64_t ExitRecordsDropped() const;
   // Processes of the last Scan() read from /proc because the kernel pass did not see them.
-  size_t last_scan_from_procfs() const { return last_scan_from_procfs_.load(); }
+  std::vector<int32_t> last_scan_from_procfs() const;
 
  private:
   struct Pass;
@@ -88,7 +87,8 @@ class BpfProbe : public Probe {
   std::unique_ptr<Pass> sample_pass_ ABSL_GUARDED_BY(sample_mu_);
   absl::Mutex exits_mu_;
   std::vector<ExitRecord>* drain_out_ ABSL_GUARDED_BY(exits_mu_) = nullptr;
-  std::atomic<size_t> last_scan_from_procfs_{0};
+  mutable absl::Mutex from_procfs_mu_;
+  std::vector<int32_t> last_scan_from_procfs_ ABSL_GUARDED_BY(from_procfs_mu_);
 
   friend int OnExitRecord(void* ctx, void* data, size_t size);
 };

@@ -141,14 +141,15 @@ static long rss_cpu(__u32 cpu, void *arg) {
 
 static __always_inline __u64 rss_pages(struct mm_struct *mm) {
   struct rss_ctx r = {};
-  /* The counter indexes live in an anonymous enum (no CO-RE relocation possible); they have
-   * been file 0, anon 1, swap 2, shmem 3 since the counters exist. */
-  const int idx[3] = {MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES};
-  for (int i = 0; i < 3; i++) {
-    int k = idx[i] & 3;
-    r.sums[i] = BPF_CORE_READ(mm, rss_stat[k].count);
-    r.counters[i] = BPF_CORE_READ(mm, rss_stat[k].counters);
-  }
+  /* Constant indexes only: a variable index would be scaled by the local (smaller) size of
+   * struct percpu_counter, not the kernel's. The indexes live in an anonymous enum (no CO-RE
+   * relocation possible); they have been file 0, anon 1, shmem 3 since the counters exist. */
+  r.sums[0] = BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count);
+  r.counters[0] = BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].counters);
+  r.sums[1] = BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count);
+  r.counters[1] = BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].counters);
+  r.sums[2] = BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].count);
+  r.counters[2] = BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].counters);
   if (cpu_off_ready) bpf_loop(nr_cpus < MAX_CPUS ? nr_cpus : MAX_CPUS, rss_cpu, &r, 0);
   __u64 total = 0;
   for (int i = 0; i < 3; i++) {
@@ -263,7 +264,7 @@ static __always_inline void fill_cgroup(struct task_struct *task, struct np_exit
     /* Everything in the v2 root: a v1 (or hybrid) host; containers show in the memory
      * hierarchy, which /proc/<pid>/cgroup lists too. */
     int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-    struct cgroup *v1 = BPF_CORE_READ(task, cgroups, subsys[id & 15], cgroup);
+    struct cgroup *v1 = BPF_CORE_READ(task, cgroups, subsys[id & 15], cgroup);  /* pointers: same size here and there */
     if (v1 && BPF_CORE_READ(v1, level) > 0) {
       cg = v1;
       e->flags |= NP_CGROUP_V1;
