@@ -282,20 +282,22 @@ void BpfProbe::ToRecord(const np_task& t, double btime, ProcessRecord* r) const 
 
 bool BpfProbe::FillFromProc(const np_task& t, ProcessRecord* r) {
   const bool kthread = (t.task_flags & kPfKthread) != 0;
-  const std::string dir = absl::StrCat(proc_root_, "/", t.tgid, "/");
+  auto path = [&](const char* file) { return absl::StrCat(proc_root_, "/", t.tgid, "/", file); };
   if (kthread) {
     r->cmdline.clear();
-    // /proc shows longer names than the 15-byte comm for kernel threads created with one
-    // (fixed: read once) and for workqueue workers (the work they run: read every scan).
+    // /proc shows longer names than the 15-byte comm for kernel threads created with one and
+    // for workqueue workers ("kworker/0:1-events": the workqueue of the last work they ran).
+    // Read once per (pid, start time): a worker keeps the name it had when first seen, which
+    // also keeps its metric series stable while /proc's suffix follows the work.
     const bool worker = (t.task_flags & kPfWqWorker) != 0;
     if (!worker && ::strnlen(t.comm, NP_COMM_LEN) < NP_COMM_LEN - 1) return true;
     CachedText& c = text_cache_[r->pid];
-    if (!worker && c.generation != 0 && c.start_boottime_ns == t.start_boottime_ns) {
+    if (c.generation != 0 && c.start_boottime_ns == t.start_boottime_ns) {
       if (!c.name.empty()) r->name = c.name;
       c.generation = generation_;
       return true;
     }
-    const int err = ReadSmallFile(dir + "stat", &read_buf_);
+    const int err = ReadSmallFile(path("stat"), &read_buf_);
     if (err != 0) return !IsVanished(err);
     absl::StatusOr<ProcStat> st = ParseProcStat(read_buf_);
     if (!st.ok()) return true;
@@ -313,7 +315,7 @@ bool BpfProbe::FillFromProc(const np_task& t, ProcessRecord* r) {
     c.generation = generation_;
     return true;
   }
-  const int err = ReadSmallFile(dir + "cmdline", &read_buf_);
+  const int err = ReadSmallFile(path("cmdline"), &read_buf_);
   if (err != 0) {
     if (IsVanished(err)) return false;
     r->cmdline.clear();  // not cached: read again next scan

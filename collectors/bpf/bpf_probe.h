@@ -6,8 +6,9 @@
 //
 // Every field equals what the procfs probe reports for the same process (the conversions are
 // in collectors/task_convert.h). What only /proc has is read from <proc_root>: the command line
-// (once per pid, start time and execve), full kernel-thread names (once; workqueue workers,
-// whose names follow the work they run, at every scan), and every field of a process that
+// (once per pid, start time and execve), full kernel-thread names (once per pid and start time;
+// a workqueue worker keeps the name it had then, while /proc's suffix follows the work it
+// runs), and every field of a process that
 // <proc_root> lists but the kernel pass did not see (it started after the pass, or is hidden
 // from BPF). A process the pass saw but <proc_root> does not list is not reported.
 //

@@ -18,7 +18,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define MAX_CPUS 1024              /* per-CPU offsets kept; more CPUs: RSS from .count only */
 #define MAX_THREADS_WALKED 65536   /* bound of the thread walk (NP_THREADS_CUT beyond) */
 #define MAX_FD_WORDS 16384         /* 1M fds; larger tables are counted up to there */
-#define FD_CHUNK_WORDS 8
 
 /* Set by user space before load. */
 const volatile __u32 nr_cpus = 1;
@@ -74,11 +73,14 @@ static __always_inline void find_cpu_offsets(void) {
 
 /* ---- thread walk: CPU and I/O of a whole thread group ---- */
 
+/* Typed, read-only view of a kernel address (6.2+): direct loads instead of helper calls. */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
+
 struct walk_ctx {
-  struct list_head *head;
-  struct list_head *node;
-  struct np_group_sum *sum;
+  __u64 head;                   /* &signal->thread_head */
+  __u64 node;                   /* current list node (a task's thread_node) */
   __u64 thread_node_off;
+  struct np_group_sum *sum;
   __u32 done;
 };
 
@@ -88,32 +90,33 @@ static long walk_thread(__u32 i, void *arg) {
     w->done = 1;
     return 1;
   }
-  struct task_struct *t = (void *)((char *)w->node - w->thread_node_off);
-  w->sum->utime_ns += BPF_CORE_READ(t, utime);
-  w->sum->stime_ns += BPF_CORE_READ(t, stime);
-  w->sum->runtime_ns += BPF_CORE_READ(t, se.sum_exec_runtime);
-  w->sum->read_bytes += BPF_CORE_READ(t, ioac.read_bytes);
-  w->sum->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
-  struct list_head *node = w->node;
-  w->node = BPF_CORE_READ(node, next);
+  struct task_struct *t =
+      bpf_rdonly_cast((void *)(w->node - w->thread_node_off), bpf_core_type_id_kernel(struct task_struct));
+  w->sum->utime_ns += t->utime;
+  w->sum->stime_ns += t->stime;
+  w->sum->runtime_ns += t->se.sum_exec_runtime;
+  w->sum->read_bytes += t->ioac.read_bytes;
+  w->sum->write_bytes += t->ioac.write_bytes;
+  w->node = (__u64)t->thread_node.next;
   return 0;
 }
 
 /* Returns 0, or NP_THREADS_CUT when the walk hit its bound. */
 static __always_inline __u32 sum_group(struct task_struct *task, struct np_group_sum *sum) {
-  struct signal_struct *sig = BPF_CORE_READ(task, signal);
   __builtin_memset(sum, 0, sizeof(*sum));
+  struct signal_struct *sig =
+      bpf_rdonly_cast(task->signal, bpf_core_type_id_kernel(struct signal_struct));
   if (!sig) return 0;
-  sum->utime_ns = BPF_CORE_READ(sig, utime);
-  sum->stime_ns = BPF_CORE_READ(sig, stime);
-  sum->runtime_ns = BPF_CORE_READ(sig, sum_sched_runtime);
-  sum->prev_utime_ns = BPF_CORE_READ(sig, prev_cputime.utime);
-  sum->prev_stime_ns = BPF_CORE_READ(sig, prev_cputime.stime);
-  sum->read_bytes = BPF_CORE_READ(sig, ioac.read_bytes);
-  sum->write_bytes = BPF_CORE_READ(sig, ioac.write_bytes);
+  sum->utime_ns = sig->utime;
+  sum->stime_ns = sig->stime;
+  sum->runtime_ns = sig->sum_sched_runtime;
+  sum->prev_utime_ns = sig->prev_cputime.utime;
+  sum->prev_stime_ns = sig->prev_cputime.stime;
+  sum->read_bytes = sig->ioac.read_bytes;
+  sum->write_bytes = sig->ioac.write_bytes;
   struct walk_ctx w = {};
-  w.head = &sig->thread_head;
-  w.node = BPF_CORE_READ(sig, thread_head.next);
+  w.head = (__u64)&sig->thread_head;
+  w.node = (__u64)sig->thread_head.next;
   w.sum = sum;
   w.thread_node_off = bpf_core_field_offset(struct task_struct, thread_node);
   bpf_loop(MAX_THREADS_WALKED, walk_thread, &w, 0);
@@ -144,12 +147,12 @@ static __always_inline __u64 rss_pages(struct mm_struct *mm) {
   /* Constant indexes only: a variable index would be scaled by the local (smaller) size of
    * struct percpu_counter, not the kernel's. The indexes live in an anonymous enum (no CO-RE
    * relocation possible); they have been file 0, anon 1, shmem 3 since the counters exist. */
-  r.sums[0] = BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count);
-  r.counters[0] = BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].counters);
-  r.sums[1] = BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count);
-  r.counters[1] = BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].counters);
-  r.sums[2] = BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].count);
-  r.counters[2] = BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].counters);
+  r.sums[0] = mm->rss_stat[MM_FILEPAGES].count;
+  r.counters[0] = mm->rss_stat[MM_FILEPAGES].counters;
+  r.sums[1] = mm->rss_stat[MM_ANONPAGES].count;
+  r.counters[1] = mm->rss_stat[MM_ANONPAGES].counters;
+  r.sums[2] = mm->rss_stat[MM_SHMEMPAGES].count;
+  r.counters[2] = mm->rss_stat[MM_SHMEMPAGES].counters;
   if (cpu_off_ready) bpf_loop(nr_cpus < MAX_CPUS ? nr_cpus : MAX_CPUS, rss_cpu, &r, 0);
   __u64 total = 0;
   for (int i = 0; i < 3; i++) {
@@ -158,49 +161,56 @@ static __always_inline __u64 rss_pages(struct mm_struct *mm) {
   return total;
 }
 
-/* ---- open fds: set bits of the open-fd bitmap (what /proc/<pid>/fd lists) ---- */
+/* ---- open fds: what /proc/<pid>/fd lists, i.e. installed files ---- */
+/* A set bit in open_fds with no file yet is an fd reserved by a call still in progress (a
+ * thread blocked in accept(2) holds one): /proc does not list it, so the file pointers of
+ * every non-empty bitmap word are checked too. */
+
+struct fd_slots {
+  void *file[64];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct fd_slots);
+} fd_scratch SEC(".maps");
 
 struct fd_ctx {
   unsigned long *bits;
+  void **files;
   __u32 words;
   __u32 count;
 };
 
-static __always_inline __u32 popcount64(__u64 x) {
-  x = x - ((x >> 1) & 0x5555555555555555ULL);
-  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-  return (__u32)((x * 0x0101010101010101ULL) >> 56);
-}
-
-static long fd_chunk(__u32 i, void *arg) {
+static long fd_word(__u32 i, void *arg) {
   struct fd_ctx *f = arg;
-  __u64 words[FD_CHUNK_WORDS] = {};
-  __u32 first = i * FD_CHUNK_WORDS;
-  if (first >= f->words) return 1;
-  __u32 n = f->words - first;
-  if (n >= FD_CHUNK_WORDS) {
-    bpf_probe_read_kernel(words, sizeof(words), f->bits + first);
-  } else {
-    for (__u32 k = 0; k < FD_CHUNK_WORDS - 1; k++) {
-      if (k >= n) break;
-      bpf_probe_read_kernel(&words[k], sizeof(words[k]), f->bits + first + k);
-    }
+  if (i >= f->words) return 1;
+  __u64 word = 0;
+  bpf_probe_read_kernel(&word, sizeof(word), f->bits + i);
+  if (word == 0) return 0;
+  __u32 zero = 0;
+  struct fd_slots *slots = bpf_map_lookup_elem(&fd_scratch, &zero);
+  if (!slots) return 1;
+  if (bpf_probe_read_kernel(slots->file, sizeof(slots->file), f->files + (__u64)i * 64) != 0) return 0;
+  for (int k = 0; k < 64; k++) {
+    if (((word >> k) & 1) && slots->file[k]) f->count++;
   }
-  for (int k = 0; k < FD_CHUNK_WORDS; k++) f->count += popcount64(words[k]);
   return 0;
 }
 
 static __always_inline __u32 count_fds(struct files_struct *files) {
-  struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+  struct fdtable *fdt = files->fdt;
   if (!fdt) return 0;
   struct fd_ctx f = {};
-  __u32 max_fds = BPF_CORE_READ(fdt, max_fds);
-  f.bits = BPF_CORE_READ(fdt, open_fds);
-  f.words = (max_fds + 63) / 64;
+  __u32 max_fds = fdt->max_fds;
+  f.bits = fdt->open_fds;
+  f.files = (void **)fdt->fd;
+  f.words = max_fds / 64;  /* fd tables grow in whole words */
   if (f.words > MAX_FD_WORDS) f.words = MAX_FD_WORDS;
-  if (!f.bits) return 0;
-  bpf_loop((f.words + FD_CHUNK_WORDS - 1) / FD_CHUNK_WORDS, fd_chunk, &f, 0);
+  if (!f.bits || !f.files) return 0;
+  bpf_loop(f.words, fd_word, &f, 0);
   return f.count;
 }
 
@@ -224,12 +234,12 @@ int dump_task(struct bpf_iter__task *ctx) {
   struct np_task r = {};
   r.kind = NP_REC_TASK;
   r.tgid = task->tgid;
-  r.ppid = BPF_CORE_READ(task, real_parent, tgid);
-  r.uid = BPF_CORE_READ(task, real_cred, uid.val);
+  r.ppid = task->real_parent->tgid;
+  r.uid = task->real_cred->uid.val;
   r.state = task->__state;
   r.exit_state = task->exit_state;
   r.task_flags = task->flags;
-  r.nr_threads = BPF_CORE_READ(task, signal, nr_threads);
+  r.nr_threads = task->signal->nr_threads;
   r.start_boottime_ns = task->start_boottime;
   r.exec_id = task->self_exec_id;
   bpf_probe_read_kernel(r.comm, sizeof(r.comm), task->comm);
@@ -238,7 +248,7 @@ int dump_task(struct bpf_iter__task *ctx) {
   struct mm_struct *mm = task->mm;
   if (mm && !(r.task_flags & PF_KTHREAD)) {
     r.flags |= NP_HAS_MM;
-    r.total_vm_pages = BPF_CORE_READ(mm, total_vm);
+    r.total_vm_pages = mm->total_vm;
     r.rss_pages = rss_pages(mm);
   }
   struct files_struct *files = task->files;
@@ -298,10 +308,10 @@ int BPF_PROG(on_exit, struct task_struct *task, bool group_dead) {
   struct task_struct *leader = task->group_leader;
   e->kind = NP_REC_EXIT;
   e->tgid = task->tgid;
-  e->ppid = BPF_CORE_READ(task, real_parent, tgid);
-  e->uid = BPF_CORE_READ(leader, real_cred, uid.val);
+  e->ppid = task->real_parent->tgid;
+  e->uid = leader->real_cred->uid.val;
   e->flags = sum_group(leader, &e->sum);
-  e->start_boottime_ns = BPF_CORE_READ(leader, start_boottime);
+  e->start_boottime_ns = leader->start_boottime;
   e->exit_boot_ns = bpf_ktime_get_boot_ns();
   e->cgroup_id = 0;
   e->cgroup_levels = 0;

@@ -79,8 +79,11 @@ struct mm_struct {
   struct percpu_counter rss_stat[4];
 };
 
+struct file;
+
 struct fdtable {
   unsigned int max_fds;
+  struct file **fd;
   unsigned long *open_fds;
 };
 
