@@ -50,6 +50,10 @@ ACCEPTED="hostPath volume 'snapshots' is mounted read-write"
 # spec.os.name windows, so these findings are accepted there, and only there.
 ACCEPTED_WINDOWS='^  ERROR \[posture\] nodeproc/templates/daemonset-windows\.yaml DaemonSet/nodeproc-windows: spec\.template\.spec\.(hostNetwork: true|containers\[0\]\.securityContext\.(readOnlyRootFilesystem: not true|allowPrivilegeEscalation: not false|capabilities\.drop: does not drop ALL|seccompProfile: no RuntimeDefault/Localhost seccomp profile \(pod or container\)))  \[ci/windows-values\.yaml\]$'
 
+# bpf.enabled (ci/bpf-values.yaml) adds exactly CAP_BPF and CAP_PERFMON for the BPF probe
+# (helm/nodeproc/README.md, "BPF probe"): accepted there, and only there.
+ACCEPTED_BPF='^  ERROR \[posture\] nodeproc/templates/daemonset\.yaml DaemonSet/nodeproc: spec\.template\.spec\.containers\[0\]\.securityContext\.capabilities\.add: adds BPF, PERFMON \(allowed: DAC_READ_SEARCH, SYS_PTRACE\)  \[ci/bpf-values\.yaml\]$'
+
 # validate LABEL ARGS...: runs validate-chart --posture error; prints its output to $TMP/LABEL.out.
 # Returns 0 when the only failures are manifest errors made of ACCEPTED findings.
 validate() {
@@ -62,7 +66,7 @@ validate() {
   local unexpected
   unexpected=$( { grep -E '^FAIL ' "$out" | grep -vE '^FAIL  manifests \[.*\]: [0-9]+ errors in [0-9]+ objects$';
                   grep -E '^  ERROR ' "$out" | grep -vF "[posture] nodeproc/templates/daemonset.yaml DaemonSet/nodeproc: spec.template.spec.containers[0].volumeMounts[1]: $ACCEPTED" |
-                    grep -vE "$ACCEPTED_WINDOWS"; } || true)
+                    grep -vE "$ACCEPTED_WINDOWS" | grep -vE "$ACCEPTED_BPF"; } || true)
   if [ -n "$unexpected" ]; then echo "$unexpected" >"$TMP/$label.unexpected"; return 1; fi
   return 0
 }
@@ -75,6 +79,7 @@ if [ $rc -eq 0 ]; then
   sed -E -e 's/^FAIL  (manifests \[.*\]): ([0-9]+) errors in ([0-9]+) objects$/ok    \1: \3 objects, only the accepted finding/' \
          -e "s/^  ERROR \[posture\](.*$ACCEPTED)/  accepted [posture]\1/" \
          -e "s/^  ERROR \[posture\]( nodeproc\/templates\/daemonset-windows\.yaml .*\[ci\/windows-values\.yaml\])$/  accepted [posture]\1 (HostProcess)/" \
+         -e "s/^  ERROR \[posture\]( .*capabilities\.add: adds BPF, PERFMON .*\[ci\/bpf-values\.yaml\])$/  accepted [posture]\1 (BPF probe)/" \
          -e 's/^(validate-chart: [0-9]+ passed, [0-9]+ failed)$/\1 (failures: the accepted finding only)/' "$TMP/chart.out"
 else
   cat "$TMP/chart.out"
