@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "collectors/procfs_probe.h"
+#include "agent/probe_selection.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
 #include "agent/kubelet_wiring.h"
@@ -29,7 +29,10 @@ Agent::~Agent() {
 
 absl::Status Agent::Init() {
   started_at_ = absl::Now();
-  probe_ = std::make_unique<ProcfsProbe>(config_.proc_root);
+  auto probe = SelectProbe(config_.probe, config_.proc_root);
+  if (!probe.ok()) return probe.status();
+  probe_ = std::move(probe->probe);
+  probe_metrics_ = std::make_shared<ProbeMetrics>(probe->name, std::move(probe->exit_records_dropped));
   resolver_ = std::make_unique<ContainerResolver>(config_.proc_root);
 
   auto filter = ContainerFilter::Create(config_.container_include, config_.container_exclude,
@@ -381,6 +384,7 @@ absl::Status Agent::Run() {
     server_->RegisterCollectable(collectable_);
     server_->RegisterCollectable(self_metrics_);
     server_->RegisterCollectable(scanner_metrics_);
+    server_->RegisterCollectable(probe_metrics_);
     // The server logs the address it listens on.
     if (absl::Status s = server_->Start(); !s.ok()) return s;
   }

@@ -23,6 +23,7 @@
 #include "exporters/metrics_collectable.h"
 #include "exporters/process_accounting.h"
 #include "exporters/scanner_metrics.h"
+#include "exporters/probe_metrics.h"
 #include "exporters/self_metrics.h"
 #include "exporters/snapshot_writer.h"
 #include "kube/container_filter.h"
@@ -93,6 +94,7 @@ class Agent {
   std::unique_ptr<SnapshotWriter> writer_;
   std::unique_ptr<FilesSnapshot> files_;  // --snapshot-files
   std::shared_ptr<SelfMetrics> self_metrics_;
+  std::shared_ptr<ProbeMetrics> probe_metrics_;  // which probe; BPF exit-record drops
   std::shared_ptr<MetricsCollectable> collectable_;
   std::shared_ptr<ScannerMetrics> scanner_metrics_;
   std::unique_ptr<ProcessAccounting> accounting_;  // the scanner's (only it calls Observe)

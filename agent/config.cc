@@ -124,6 +124,15 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
   c.snapshot_files = absl::GetFlag(FLAGS_snapshot_files);
   c.max_files_per_process = absl::GetFlag(FLAGS_max_files_per_process);
   c.package_metrics = absl::GetFlag(FLAGS_package_metrics);
+  c.probe = absl::GetFlag(FLAGS_probe);
+  c.passes = absl::GetFlag(FLAGS_passes);
+  if (c.probe != "auto" && c.probe != "bpf" && c.probe != "procfs") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--probe=", c.probe, ": expected auto, bpf or procfs"));
+  }
+  if (c.passes < 1 || c.passes > 1000000) {
+    return absl::InvalidArgumentError(absl::StrCat("--passes=", c.passes, ": must be between 1 and 1000000"));
+  }
 
   LogLevel level;
   if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {

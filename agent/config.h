@@ -61,6 +61,9 @@ struct AgentConfig {
   int max_files_per_process = 128;
   bool package_metrics = false;  // nodeproc_loaded_package_processes, from the files phase
 
+  std::string probe = "auto";  // --probe: auto, bpf or procfs (agent/probe_selection.h)
+  int passes = 1;              // `scan`: full scans to run
+
   bool kubelet_enabled() const { return !kubelet_url.empty() || !kubelet_fixture_dir.empty(); }
 };
 

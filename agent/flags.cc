@@ -70,6 +70,9 @@ ABSL_FLAG(bool, snapshot_files, false,
           "process, with their owning package); needs --snapshot-dir");
 ABSL_FLAG(int, max_files_per_process, 128,
           "--snapshot-files: files kept per process (deterministic sample; the rest are counted)");
+ABSL_FLAG(std::string, probe, "auto",
+          "process probe: auto (BPF when the kernel and capabilities allow, else procfs), bpf or procfs");
+ABSL_FLAG(int, passes, 1, "`scan`: number of full scans to run in one process");
 ABSL_FLAG(bool, package_metrics, false,
           "--snapshot-files: export nodeproc_loaded_package_processes{package,version}");
 

@@ -403,27 +403,64 @@ absl::Status ProcfsProbe::SampleCpu(std::vector<CpuSample>* out) {
   if (absl::Status s = ListPids(*root_fd, b); !s.ok()) return s;
 
   out->clear();
-  char path[32];
+  CpuSample sample;
   for (const int32_t pid : b->pids) {
-    ::snprintf(path, sizeof path, "%d/stat", pid);
-    if (const int err = ReadFileAt(*root_fd, path, &b->stat); err != 0) {
-      if (!IsVanished(err) && err != ENOTDIR) NoteProblem(kStatUnreadable, "stat", err, pid);
-      continue;
-    }
-    absl::StatusOr<ProcStat> st = ParseProcStat(b->stat.view());
-    if (!st.ok()) {
-      if (b->stat.size != 0) NoteProblem(kStatUnparsable, "stat", 0, pid);
-      continue;
-    }
-    CpuSample& s = out->emplace_back();
-    s.pid = pid;
-    s.start_ticks = st->start_ticks;
-    s.start_time_unix = *btime +
-                        static_cast<double>(st->start_ticks) / static_cast<double>(clk_tck_);
-    s.cpu_seconds = static_cast<double>(st->utime_ticks + st->stime_ticks) /
-                    static_cast<double>(clk_tck_);
+    if (SampleStat(*root_fd, pid, *btime, b, &sample)) out->push_back(sample);
   }
   return absl::OkStatus();
+}
+
+bool ProcfsProbe::SampleStat(int root_fd, int32_t pid, double btime, Buffers* b, CpuSample* s) {
+  char path[32];
+  ::snprintf(path, sizeof path, "%d/stat", pid);
+  if (const int err = ReadFileAt(root_fd, path, &b->stat); err != 0) {
+    if (!IsVanished(err) && err != ENOTDIR) NoteProblem(kStatUnreadable, "stat", err, pid);
+    return false;
+  }
+  absl::StatusOr<ProcStat> st = ParseProcStat(b->stat.view());
+  if (!st.ok()) {
+    if (b->stat.size != 0) NoteProblem(kStatUnparsable, "stat", 0, pid);
+    return false;
+  }
+  s->pid = pid;
+  s->start_ticks = st->start_ticks;
+  s->start_time_unix = btime + static_cast<double>(st->start_ticks) / static_cast<double>(clk_tck_);
+  s->cpu_seconds = static_cast<double>(st->utime_ticks + st->stime_ticks) /
+                   static_cast<double>(clk_tck_);
+  return true;
+}
+
+absl::Status ProcfsProbe::ListPidsInto(std::vector<int32_t>* pids) {
+  absl::StatusOr<int> root_fd = RootFd();
+  if (!root_fd.ok()) return root_fd.status();
+  absl::MutexLock lock(&scan_mu_);
+  if (absl::Status s = ListPids(*root_fd, scan_buffers_.get()); !s.ok()) return s;
+  pids->assign(scan_buffers_->pids.begin(), scan_buffers_->pids.end());
+  return absl::OkStatus();
+}
+
+bool ProcfsProbe::ReadOne(int32_t pid, ProcessRecord* out) {
+  absl::StatusOr<int> root_fd = RootFd();
+  if (!root_fd.ok()) return false;
+  absl::StatusOr<double> btime = BootTime(*root_fd);
+  if (!btime.ok()) return false;
+  absl::MutexLock lock(&scan_mu_);
+  return ReadProcess(*root_fd, pid, *btime, scan_buffers_.get(), out);
+}
+
+bool ProcfsProbe::SampleOne(int32_t pid, CpuSample* out) {
+  absl::StatusOr<int> root_fd = RootFd();
+  if (!root_fd.ok()) return false;
+  absl::StatusOr<double> btime = BootTime(*root_fd);
+  if (!btime.ok()) return false;
+  absl::MutexLock lock(&sample_mu_);
+  return SampleStat(*root_fd, pid, *btime, sample_buffers_.get(), out);
+}
+
+absl::StatusOr<double> ProcfsProbe::BootTimeUnix() {
+  absl::StatusOr<int> root_fd = RootFd();
+  if (!root_fd.ok()) return root_fd.status();
+  return BootTime(*root_fd);
 }
 
 }  // namespace nodeproc

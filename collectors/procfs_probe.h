@@ -48,6 +48,14 @@ class ProcfsProbe : public Probe {
 
   const std::string& proc_root() const { return proc_root_; }
 
+  // For a probe that sees most processes another way (the BPF probe reads /proc only for what
+  // the kernel does not hand it): the root's PID listing (sorted), one PID's full record or CPU
+  // sample (false when it is gone or unreadable), and the boot time in Unix seconds.
+  absl::Status ListPidsInto(std::vector<int32_t>* pids);
+  bool ReadOne(int32_t pid, ProcessRecord* out);
+  bool SampleOne(int32_t pid, CpuSample* out);
+  absl::StatusOr<double> BootTimeUnix();
+
  private:
   struct Buffers;
 
@@ -59,6 +67,8 @@ class ProcfsProbe : public Probe {
   absl::Status ListPids(int root_fd, Buffers* b);
   // Fills *r for one PID; false when the PID is to be dropped.
   bool ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b, ProcessRecord* r);
+  // One PID's stat into *s; false when gone or unparsable.
+  bool SampleStat(int root_fd, int32_t pid, double btime, Buffers* b, CpuSample* s);
   // Logs a read problem rate-limited per cause (not per PID per scan).
   void NoteProblem(int cause_bit, const char* file, int err, int32_t pid);
   // After a scan: logs "reads again" for files whose causes failed before but not this scan.

@@ -13,6 +13,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   prometheus python3-psutil prometheus-process-exporter prometheus-node-exporter hyperfine
   clang libclang-rt-14-dev strace util-linux ccache
+  libbpf-dev bpftool llvm
   apparmor
   libre2-dev
   g++-mingw-w64-x86-64-posix wine wine64 googletest

@@ -1,0 +1,28 @@
+#pragma once
+// --probe=auto|bpf|procfs: which Probe the agent (and `nodeproc scan`) runs.
+//   auto    the BPF probe when this build has it and the kernel and capabilities allow (BTF,
+//           CAP_BPF + CAP_PERFMON, the programs load), else procfs, with one log line saying why.
+//   bpf     the BPF probe, or a start-up error saying in one line why it is unavailable.
+//   procfs  the procfs probe.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "collectors/probe.h"
+
+namespace nodeproc {
+
+struct SelectedProbe {
+  std::unique_ptr<Probe> probe;
+  std::string name;                              // "bpf" or "procfs"
+  std::function<uint64_t()> exit_records_dropped;  // null unless the probe sees exits
+};
+
+absl::StatusOr<SelectedProbe> SelectProbe(const std::string& mode, const std::string& proc_root);
+
+// True when this build includes the BPF probe.
+bool BpfProbeBuilt();
+
+}  // namespace nodeproc
