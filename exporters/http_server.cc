@@ -190,7 +190,11 @@ std::string HttpServer::RenderMetrics() const {
                       std::make_move_iterator(more.end()));
     }
   }
-  MakeLabelValuesValid(&families);
+  if (const size_t dropped = MakeLabelValuesValid(&families); dropped > 0) {
+    LogLimited(LogLevel::kWarning, "metrics:utf8-duplicates", "",
+               "Series whose label values became identical once made valid UTF-8 were dropped",
+               {{"dropped_series", dropped}});
+  }
   return prometheus::TextSerializer().Serialize(families);
 }
 
