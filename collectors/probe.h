@@ -16,6 +16,8 @@ class Probe {
 
   // Full scan: every field of ProcessRecord but `cpu` and `container`. Processes that vanish
   // mid-read are skipped whole, never half-filled. Replaces *out (its capacity is reused).
+  // `args` (the NUL-separated argument vector) is filled when the probe has it, so secrets are
+  // scrubbed before the join; `rss_bytes` is statm's resident set (= VmRSS).
   virtual absl::Status Scan(std::vector<ProcessRecord>* out) = 0;
 
   // Cheap pass for the CPU sampler: identity and cumulative CPU only (Linux: stat only).

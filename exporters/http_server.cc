@@ -692,7 +692,11 @@ std::string HttpServer::RenderWith(const Impl* impl) const {
                               "Scrapes answered 503 because too many renders were in flight.",
                               MetricType::Counter, static_cast<double>(s.scrapes_rejected)));
   }
-  MakeLabelValuesValid(&families);
+  if (const size_t dropped = MakeLabelValuesValid(&families); dropped > 0) {
+    LogLimited(LogLevel::kWarning, "metrics:utf8-duplicates", "",
+               "Series whose label values became identical once made valid UTF-8 were dropped",
+               {{"dropped_series", dropped}});
+  }
   return prometheus::TextSerializer().Serialize(families);
 }
 
