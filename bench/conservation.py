@@ -12,7 +12,10 @@ window, so the difference of sums is the sum of increases). Loads:
               (far shorter than the scan interval)
 Procfs scans see the processes alive at each scan: a process that starts and exits between two
 scans adds nothing, so the fork-heavy ratio is the coverage of a procfs agent under such churn.
-The machine's other load counts on both sides (every process is scanned).
+The machine's other load counts on both sides (every process is scanned); so the script also
+prints the load's own coverage: the increase of its group (the loads rename themselves
+npsteady / npfork, children inherit it) over the CPU the load used (utime+stime of the load
+processes plus cutime+cstime of their reaped children, from /proc/<pid>/stat).
 
   bench/conservation.py [--binary build/agent/nodeproc] [--window 30] [--scan-interval 5s]
                         [--load steady|fork|both] [--smoke MIN_RATIO]
@@ -30,9 +33,10 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-BUSY = "while True: pass\n"
+NAME = "import ctypes; ctypes.CDLL(None).prctl(15, b'%s', 0, 0, 0)\n"  # PR_SET_NAME, inherited
+BUSY = NAME % "npsteady" + "while True: pass\n"
 # Each child: ~20 ms of CPU, then exit. The spawner itself is a cheap loop.
-SPAWNER = r"""
+SPAWNER = NAME % "npfork" + r"""
 import os, sys, time
 def burn(ms):
     end = time.process_time() + ms / 1000.0
@@ -60,14 +64,26 @@ def free_port():
         return s.getsockname()[1]
 
 
-def cpu_total(port):
+def cpu_total(port, name=None):
+    """Sum of nodeproc_process_cpu_seconds_total, over every series or those of one name."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
         body = r.read().decode("utf-8", "replace")
     total = 0.0
     for line in body.splitlines():
         if line.startswith("nodeproc_process_cpu_seconds_total{"):
-            total += float(line.rsplit(" ", 1)[1])
+            if name is None or f'name="{name}"' in line:
+                total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def load_cpu(procs):
+    """CPU of the load processes and of their reaped children (utime+stime+cutime+cstime)."""
+    total = 0
+    for p in procs:
+        with open(f"/proc/{p.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += sum(int(x) for x in fields[11:15])
+    return total / CLK_TCK
 
 
 def snapshot_time(port):
@@ -110,19 +126,18 @@ def measure(binary, load, window, scan_interval, nproc):
         # Window edges on scan boundaries: busy time is read right when a new snapshot appears.
         now = time.time()
         wait_new_snapshot(port, now)
-        b0, c0 = busy_seconds(), cpu_total(port)
+        name = "npsteady" if load == "steady" else "npfork"
+        b0, c0, l0, n0 = busy_seconds(), cpu_total(port), load_cpu(loads), cpu_total(port, name)
         time.sleep(window)
         wait_new_snapshot(port, time.time())
-        b1, c1 = busy_seconds(), cpu_total(port)
+        b1, c1, l1, n1 = busy_seconds(), cpu_total(port), load_cpu(loads), cpu_total(port, name)
     finally:
         for p in loads:
             p.kill()
             p.wait()
         agent.send_signal(signal.SIGTERM)
         agent.wait(timeout=30)
-    busy = b1 - b0
-    counted = c1 - c0
-    return counted, busy
+    return c1 - c0, b1 - b0, n1 - n0, l1 - l0
 
 
 def main():
@@ -140,11 +155,15 @@ def main():
     ratios = {}
     for load in loads:
         for run in range(args.runs):
-            counted, busy = measure(args.binary, load, args.window, args.scan_interval, args.nproc)
+            counted, busy, load_counted, load_used = measure(
+                args.binary, load, args.window, args.scan_interval, args.nproc)
             ratio = counted / busy if busy > 0 else float("nan")
+            own = load_counted / load_used if load_used > 0 else float("nan")
             ratios.setdefault(load, []).append(ratio)
+            ratios.setdefault(load + " (load only)", []).append(own)
             print(f"{load:6s} run {run + 1}: window {args.window:.0f}s scan-interval {args.scan_interval}: "
-                  f"counted {counted:.2f} CPU-s, node busy {busy:.2f} CPU-s, ratio {ratio:.3f}")
+                  f"node: counted {counted:.2f} / busy {busy:.2f} CPU-s = {ratio:.3f}; "
+                  f"load alone: counted {load_counted:.2f} / used {load_used:.2f} CPU-s = {own:.3f}")
     for load, rs in ratios.items():
         rs = sorted(rs)
         print(f"{load}: median ratio {rs[len(rs) // 2]:.3f} over {len(rs)} run(s)")

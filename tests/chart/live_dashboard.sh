@@ -58,7 +58,7 @@ if [ "$AGENT" = --fake ]; then
   python3 "$ROOT/tests/chart/fake_exporter.py" "$APORT" >"$WORK/agent.log" 2>&1 &
 else
 "$AGENT" run --proc-root=/proc --listen-address=127.0.0.1:"$APORT" --snapshot-dir="$WORK/snapshots" \
-  --snapshot-interval=2s --snapshot-retention=20 --cpu-sample-interval=1s --scan-min-interval=0s \
+  --snapshot-interval=2s --snapshot-retention=20 --cpu-sample-interval=1s --scan-interval=500ms \
   --machine-id=live-check "${kubelet_args[@]+"${kubelet_args[@]}"}" >"$WORK/agent.log" 2>&1 &
 fi
 PIDS+=($!)

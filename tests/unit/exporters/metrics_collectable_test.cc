@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "exporters/process_accounting.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
@@ -392,6 +393,40 @@ TEST(MetricsCollectableTest, PromtoolCheckMetricsIsSilent) {
     EXPECT_EQ(rc, 0);
     EXPECT_EQ(verdict, "") << "per_pid=" << options.per_pid;
   }
+}
+
+}  // namespace
+}  // namespace nodeproc
+
+namespace nodeproc {
+namespace {
+
+// The scanner's accounting rendered: a group whose only member exited keeps its counter (no
+// gauges) until its grace period ends; the survivor's group keeps the exited member's CPU.
+TEST(MetricsCollectableTest, RendersAccumulatedCountersOfGroupsWithExitedMembers) {
+  ProcessAccounting accounting({});
+  Snapshot first;
+  first.taken_at = absl::FromUnixSeconds(1800000000);
+  first.processes = {Process(1, "npburner", 2.0, 100), Process(2, "npburner", 2.5, 100),
+                     Process(3, "oneshot", 1.0, 100)};
+  first.process_series = accounting.Observe(first.taken_at, first.processes);
+  EXPECT_THAT(Render(first, MetricsOptions{}),
+              HasSubstr("nodeproc_process_cpu_seconds_total{namespace=\"\",pod=\"\",container=\"\","
+                        "name=\"npburner\"} 4.5\n"));
+  Snapshot second;
+  second.taken_at = first.taken_at + absl::Seconds(5);
+  second.processes = {Process(1, "npburner", 2.25, 100)};
+  second.process_series = accounting.Observe(second.taken_at, second.processes);
+  const std::string text = Render(second, MetricsOptions{});
+  // 4.5 -> 4.75, never 4.5 -> 2.25.
+  EXPECT_THAT(text, HasSubstr("nodeproc_process_cpu_seconds_total{namespace=\"\",pod=\"\",container=\"\","
+                              "name=\"npburner\"} 4.75\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_process_cpu_seconds_total{namespace=\"\",pod=\"\",container=\"\","
+                              "name=\"oneshot\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_process_group_processes{namespace=\"\",pod=\"\",container=\"\","
+                              "name=\"oneshot\"} 0\n"));
+  EXPECT_THAT(text, Not(HasSubstr("nodeproc_process_resident_memory_bytes{namespace=\"\",pod=\"\","
+                                  "container=\"\",name=\"oneshot\"}")));
 }
 
 }  // namespace
