@@ -110,6 +110,7 @@ if(NODEPROC_BUILD_TESTS)
   set(NODEPROC_WIN_TEST_SOURCES
     tests/unit/core/log_test.cc
     tests/unit/core/process_state_test.cc
+    tests/unit/core/platform_test.cc
     tests/unit/collectors/cpu_windows_test.cc
     tests/unit/collectors/windows_convert_test.cc
     tests/unit/exporters/csv_format_test.cc
@@ -117,7 +118,10 @@ if(NODEPROC_BUILD_TESTS)
     tests/unit/exporters/snapshot_format_test.cc
     tests/unit/exporters/cmdline_privacy_test.cc
     tests/unit/exporters/cmdline_privacy_gaps_test.cc
-    tests/unit/exporters/unknown_uid_test.cc)
+    tests/unit/exporters/unknown_uid_test.cc
+    tests/unit/exporters/snapshot_writer_contract_test.cc
+    tests/unit/exporters/metrics_collectable_test.cc
+    tests/unit/exporters/metrics_self_test.cc)
   file(GLOB NODEPROC_WIN_ONLY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/collectors/windows/*_test.cc)
   add_executable(windows_unit_tests ${NODEPROC_WIN_TEST_SOURCES} ${NODEPROC_WIN_ONLY_TESTS}
     tests/unit/collectors/windows/temp_dir_windows.cc)
