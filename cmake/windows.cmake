@@ -82,6 +82,9 @@ add_library(nodeproc_win STATIC
   agent/snapshot_pipeline.cc
   agent/windows/metrics_server.cc
   agent/windows/windows_agent.cc)
+# The pipeline links ContainerResolver (cgroup -> container) but Windows passes none (no
+# procfs): its Linux-only open flag only has to compile here.
+set_source_files_properties(kube/container_resolver.cc PROPERTIES COMPILE_DEFINITIONS O_CLOEXEC=0)
 target_include_directories(nodeproc_win PUBLIC ${CMAKE_SOURCE_DIR})
 target_include_directories(nodeproc_win SYSTEM PUBLIC ${NODEPROC_THIRD_PARTY_INCLUDE})
 target_compile_definitions(nodeproc_win PRIVATE
