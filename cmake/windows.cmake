@@ -37,7 +37,7 @@ find_package(Threads REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(civetweb CONFIG REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED)
-message(STATUS "Windows deps: ${NODEPROC_MINGW_DEPS_DIR} (abseil ${absl_VERSION}, prometheus-cpp ${prometheus-cpp_VERSION}, civetweb ${civetweb_VERSION})")
+message(STATUS "Windows deps (Abseil, civetweb, prometheus-cpp): ${NODEPROC_MINGW_DEPS_DIR}")
 
 # Header-only libraries from the Debian packages, without putting /usr/include (Linux
 # headers) on the mingw include path: only their own folders are linked into the build tree.

@@ -4,7 +4,7 @@
 # The Windows cross build (tests/suites/windows.sh) needs g++-mingw-w64-x86-64-posix, wine,
 # wine64 and googletest (GoogleTest sources); about 35 s of apt (update + install) on top.
 # Its Abseil / prometheus-cpp / civetweb are cross-built from Debian source packages by
-# scripts/windows-deps.sh (dpkg-dev unpacks them; curl is the windows suite's HTTP client).
+# scripts/windows-deps.sh (dpkg-source comes with build-essential; curl is the windows suite's HTTP client).
 set -euo pipefail
 
 PACKAGES=(
@@ -15,7 +15,7 @@ PACKAGES=(
   clang libclang-rt-14-dev strace util-linux ccache
   apparmor
   g++-mingw-w64-x86-64-posix wine wine64 googletest
-  dpkg-dev curl
+  curl
 )
 if [ "${NODEPROC_DEPS_EXTRA:-}" != "" ]; then
   # shellcheck disable=SC2206
