@@ -69,6 +69,7 @@ add_library(nodeproc_win STATIC
   kube/enrichment.cc
   kube/json_util.cc
   kube/kubelet_cache.cc
+  kube/kubelet_source.cc
   kube/pods_parser.cc
   kube/summary_parser.cc
   exporters/csv_format.cc
@@ -82,9 +83,10 @@ add_library(nodeproc_win STATIC
   agent/snapshot_pipeline.cc
   agent/windows/metrics_server.cc
   agent/windows/windows_agent.cc)
-# The pipeline links ContainerResolver (cgroup -> container) but Windows passes none (no
-# procfs): its Linux-only open flag only has to compile here.
-set_source_files_properties(kube/container_resolver.cc PROPERTIES COMPILE_DEFINITIONS O_CLOEXEC=0)
+# The pipeline links ContainerResolver (cgroup -> container) and KubeletCache (with its
+# fixture source) but Windows passes neither (no procfs, no kubelet client): their
+# Linux-only open flag only has to compile here.
+set_source_files_properties(kube/container_resolver.cc kube/kubelet_source.cc PROPERTIES COMPILE_DEFINITIONS O_CLOEXEC=0)
 target_include_directories(nodeproc_win PUBLIC ${CMAKE_SOURCE_DIR})
 target_include_directories(nodeproc_win SYSTEM PUBLIC ${NODEPROC_THIRD_PARTY_INCLUDE})
 target_compile_definitions(nodeproc_win PRIVATE

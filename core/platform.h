@@ -29,7 +29,7 @@ int SyncFile(int fd);
 int CloseFile(int fd);
 // Renames `from` over `to` atomically, replacing `to` (rename(2); MoveFileEx with
 // MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH on Windows); 0 or an errno.
-int ReplaceFile(const std::string& from, const std::string& to);
+int RenameOver(const std::string& from, const std::string& to);
 // Makes a rename in `dir` durable (fsync of the folder; nothing to do on Windows).
 void SyncDir(const std::string& dir);
 // Removes a file; 0 or an errno.

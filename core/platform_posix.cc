@@ -40,7 +40,7 @@ int SyncFile(int fd) { return ::fsync(fd) == 0 ? 0 : errno; }
 
 int CloseFile(int fd) { return ::close(fd) == 0 ? 0 : errno; }
 
-int ReplaceFile(const std::string& from, const std::string& to) {
+int RenameOver(const std::string& from, const std::string& to) {
   return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
 }
 

@@ -84,7 +84,7 @@ int SyncFile(int fd) { return _commit(fd) == 0 ? 0 : errno; }
 
 int CloseFile(int fd) { return _close(fd) == 0 ? 0 : errno; }
 
-int ReplaceFile(const std::string& from, const std::string& to) {
+int RenameOver(const std::string& from, const std::string& to) {
   if (MoveFileExW(Wide(from).c_str(), Wide(to).c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
     return 0;
   }

@@ -200,7 +200,7 @@ absl::StatusOr<std::string> SnapshotWriter::Write(const Snapshot& snapshot,
     platform::RemoveFile(temp_path);
     return ErrnoStatus(err, "cannot close snapshot file", temp_path);
   }
-  if (int err = platform::ReplaceFile(temp_path, final_path)) {
+  if (int err = platform::RenameOver(temp_path, final_path)) {
     platform::RemoveFile(temp_path);
     return ErrnoStatus(err, "cannot rename snapshot file to", final_path);
   }

@@ -33,7 +33,7 @@ TEST(PlatformTest, WritesSyncsAndReplacesAnExistingFileAtomically) {
   EXPECT_EQ(WriteAll(fd, "a,b\nc,d\n"), 0);
   EXPECT_EQ(SyncFile(fd), 0);
   EXPECT_EQ(CloseFile(fd), 0);
-  ASSERT_EQ(ReplaceFile(temp, target), 0);  // over an existing file: Windows rename() would fail
+  ASSERT_EQ(RenameOver(temp, target), 0);  // over an existing file: Windows rename() would fail
   SyncDir(dir.path());
   EXPECT_EQ(Read(target), "a,b\nc,d\n");
   EXPECT_FALSE(StatNoFollow(temp).exists);
