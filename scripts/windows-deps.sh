@@ -5,7 +5,9 @@
 #   abseil (all of it), civetweb (C + C++ API, no TLS), prometheus-cpp (core + pull).
 # Built once into a cache folder named after the versions and reused:
 #   scripts/windows-deps.sh            -> prints the prefix (for -DCMAKE_PREFIX_PATH)
-#   NODEPROC_MINGW_DEPS_DIR=DIR         overrides the cache folder
+#   NODEPROC_MINGW_DEPS_DIR=DIR         overrides the cache folder (default
+#     ${XDG_CACHE_HOME:-/var/cache}/nodeproc/mingw-<versions>, ~/.cache when /var/cache is
+#     not writable); CI keeps it between runs to stay on the cached path
 #   NODEPROC_JOBS=N                     build jobs (default 2)
 # The deb-src entry (the same Debian release as the deb entries of this machine) lives in a
 # private apt configuration in a temporary folder: the system's sources.list and apt lists are
@@ -25,7 +27,9 @@ PROM_V=$(src_version prometheus-cpp-dev)  # 1.0.1-1
 CIVET_V=$(src_version libcivetweb-dev)    # 1.15+dfsg-4
 TAG="absl-${ABSL_V}_prometheus-cpp-${PROM_V}_civetweb-${CIVET_V}"
 TAG=${TAG//+/-}
-PREFIX=${NODEPROC_MINGW_DEPS_DIR:-${XDG_CACHE_HOME:-/var/cache}/nodeproc/mingw-$TAG}
+CACHE_ROOT=${XDG_CACHE_HOME:-/var/cache}
+[ -n "${XDG_CACHE_HOME:-}" ] || [ -w /var/cache ] || CACHE_ROOT=$HOME/.cache  # not root
+PREFIX=${NODEPROC_MINGW_DEPS_DIR:-$CACHE_ROOT/nodeproc/mingw-$TAG}
 # The toolchain file is part of the key (a changed compiler setup rebuilds), and RECIPE: bump it
 # when the build options below change.
 RECIPE=1
