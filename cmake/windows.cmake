@@ -89,8 +89,9 @@ add_library(nodeproc_win STATIC
 set_source_files_properties(kube/container_resolver.cc kube/kubelet_source.cc PROPERTIES COMPILE_DEFINITIONS O_CLOEXEC=0)
 target_include_directories(nodeproc_win PUBLIC ${CMAKE_SOURCE_DIR})
 target_include_directories(nodeproc_win SYSTEM PUBLIC ${NODEPROC_THIRD_PARTY_INCLUDE})
-target_compile_definitions(nodeproc_win PRIVATE
-  NODEPROC_VERSION="${PROJECT_VERSION}" NODEPROC_GIT_COMMIT="${NODEPROC_GIT_COMMIT}")
+# Only the file that prints them: a new commit must not recompile the whole library.
+set_source_files_properties(agent/windows/windows_agent.cc PROPERTIES COMPILE_DEFINITIONS
+  "NODEPROC_VERSION=\"${PROJECT_VERSION}\";NODEPROC_GIT_COMMIT=\"${NODEPROC_GIT_COMMIT}\"")
 target_link_libraries(nodeproc_win PUBLIC
   absl::flags absl::flags_parse absl::flags_usage absl::status absl::statusor absl::strings
   absl::str_format absl::time absl::synchronization absl::flat_hash_map absl::flat_hash_set

@@ -240,8 +240,20 @@ fi
 # The DaemonSet loop: snapshot files in the contract layout, atomic (no temp left), retention.
 RUNDIR=$TMP/run
 mkdir -p "$RUNDIR"
-( cd "$WBUILD" && timeout -s INT 9 wine nodeproc.exe run --listen-address= --snapshot-dir="Z:$RUNDIR" --machine-id=node-a \
-    --snapshot-interval=2s --cpu-sample-interval=1s --snapshot-retention=2 ) >/dev/null 2>"$TMP/run.err"
+# Stopped (Ctrl-C) once 3 files are written, not after a fixed time: wine under load is slow.
+( cd "$WBUILD" && exec timeout -s INT 180 wine nodeproc.exe run --listen-address= --snapshot-dir="Z:$RUNDIR" --machine-id=node-a \
+    --snapshot-interval=2s --cpu-sample-interval=1s --snapshot-retention=2 ) >/dev/null 2>"$TMP/run.err" &
+wait_for_log() {  # wait_for_log PID FILE PATTERN COUNT: bounded (150 s), then Ctrl-C to PID
+  local pid=$1 file=$2 pattern=$3 count=$4
+  for _ in $(seq 1 300); do
+    [ "$(grep -c "$pattern" "$file" 2>/dev/null)" -ge "$count" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -INT "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
+wait_for_log $! "$TMP/run.err" 'snapshot written' 3
 written=$(grep -c 'snapshot written' "$TMP/run.err")
 files=$(find "$RUNDIR" -type f | sort)
 nfiles=$(grep -c . <<<"$files")
@@ -277,7 +289,8 @@ print("--listen-address=127.0.0.1:0")
 PY
 )
   if [ "${cargs[0]:-}" = run ]; then
-    ( cd "$WBUILD" && timeout -s INT 6 wine nodeproc.exe "${cargs[@]}" ) >/dev/null 2>"$TMP/chartrun.err"
+    ( cd "$WBUILD" && exec timeout -s INT 180 wine nodeproc.exe "${cargs[@]}" ) >/dev/null 2>"$TMP/chartrun.err" &
+    wait_for_log $! "$TMP/chartrun.err" 'snapshot written' 1
     if grep -q 'snapshot written' "$TMP/chartrun.err" && ! grep -q '^nodeproc:' "$TMP/chartrun.err" &&
        [ -n "$(find "$CHARTDIR/chart-node" -name 'process_*.csv' 2>/dev/null)" ]; then
       ok "nodeproc.exe runs with the chart's Windows DaemonSet args: ${cargs[*]}"
