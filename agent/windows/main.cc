@@ -137,6 +137,15 @@ int Main(int argc, char** argv) {
   if (!positional.ok()) return Fail(positional.status());
   if (!positional->empty()) return Fail(absl::InvalidArgumentError("unexpected argument: " + positional->front()));
   if (command == "pss") return RunPss();
+  // What Windows cannot do is refused first, with its reason (not as a missing kubelet CA file).
+  AgentConfig wanted;
+  wanted.kubelet_url = absl::GetFlag(FLAGS_kubelet_url);
+  wanted.kubelet_fixture_dir = absl::GetFlag(FLAGS_kubelet_fixture_dir);
+  wanted.snapshot_files = absl::GetFlag(FLAGS_snapshot_files);
+  wanted.package_metrics = absl::GetFlag(FLAGS_package_metrics);
+  wanted.web_tls_cert_file = absl::GetFlag(FLAGS_web_tls_cert_file);
+  wanted.web_tls_key_file = absl::GetFlag(FLAGS_web_tls_key_file);
+  if (absl::Status s = win::CheckWindowsConfig(wanted); !s.ok()) return Fail(s);
   auto config = ConfigFromFlags(repeated);
   if (!config.ok()) return Fail(config.status());
   return command == "run" ? RunAgent(*config) : RunSnapshot(*config);

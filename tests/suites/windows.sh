@@ -237,6 +237,14 @@ elif [ "$(wc -l <"$TMP/bad.err")" = 1 ] && grep -q 'format=bogus: expected csv, 
 else
   fail "bad flag message: $(cat "$TMP/bad.err")"
 fi
+# Flags Windows cannot honour are refused with the reason, not ignored.
+if NP run --listen-address= --kubelet-url=https://127.0.0.1:10250 >/dev/null 2>"$TMP/unsup.err"; then
+  fail "--kubelet-url was accepted on Windows"
+elif [ "$(wc -l <"$TMP/unsup.err")" = 1 ] && grep -q 'kubelet-url is not supported on Windows' "$TMP/unsup.err"; then
+  ok "--kubelet-url is refused on Windows with the reason"
+else
+  fail "unsupported flag message: $(cat "$TMP/unsup.err")"
+fi
 # The DaemonSet loop: snapshot files in the contract layout, atomic (no temp left), retention.
 RUNDIR=$TMP/run
 mkdir -p "$RUNDIR"
