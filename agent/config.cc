@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "core/platform.h"
 
 namespace nodeproc {
 namespace {
@@ -71,8 +72,7 @@ std::string ResolveMachineId(const std::string& flag_value, const std::string& e
     absl::StripAsciiWhitespace(&id);
     if (!id.empty()) return id;
   }
-  char host[256] = {};
-  if (::gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0') return host;
+  if (std::string host = platform::HostName(); !host.empty()) return host;
   return "unknown";
 }
 
@@ -194,7 +194,9 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
     return absl::InvalidArgumentError(
         "--snapshot-files needs --snapshot-dir (files_<ts>.csv is written next to process_<ts>.csv)");
   }
-  if (auto s = CheckReadable(c.proc_root, "proc-root"); !s.ok()) return s;
+  if (platform::HasProcfs()) {  // Windows has no procfs: --proc-root is not read there
+    if (auto s = CheckReadable(c.proc_root, "proc-root"); !s.ok()) return s;
+  }
 
   if (const std::string key_file = absl::GetFlag(FLAGS_anonymize_key_file); !key_file.empty()) {
     auto key = ReadSmallFile(key_file, "--anonymize-key-file");

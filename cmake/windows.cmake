@@ -1,13 +1,15 @@
-# The Windows (mingw-w64) build: only what is portable. No prometheus-cpp, civetweb, curl,
-# OpenSSL or Abseil exist for mingw in Debian, so this build has
-#   - platform/absl_lite: our own small implementation of the Abseil subset the shared files
-#     use (absl/... headers, Windows build only; see its README),
-#   - platform/openssl_bcrypt: SHA-256/HMAC for cmdline_privacy over Windows CNG,
-#   - nlohmann-json from Debian's header-only nlohmann-json3-dev (linked into the build tree),
-# and builds: the Toolhelp/PSS probe, CPU windows, CSV/JSON/table rendering, command-line
-# privacy, nodeproc.exe (agent/windows/main.cc: `snapshot`, `pss`, `version`), and the unit
-# tests that apply, against GoogleTest's sources from Debian's googletest package.
-# Included from the top-level CMakeLists.txt when WIN32; the Linux build never reads it.
+# The Windows (mingw-w64) build: the same agent as Linux with the Toolhelp/PSS probe.
+# Abseil, prometheus-cpp (core + pull) and civetweb are cross-built from Debian's source
+# packages at the Linux build's versions by scripts/windows-deps.sh (built once, cached; pass
+# -DNODEPROC_MINGW_DEPS_DIR=<its output> or let this file run it). Shared with Linux: flags,
+# configuration, the snapshot pipeline, the snapshot writer (CSV contract, retention), the
+# metrics collectable and self metrics, command-line privacy, CPU windows, rendering.
+# Windows-only: collectors/windows (the probe), core/platform_windows.cc (file and host
+# calls), agent/windows (entry point and the /metrics server over civetweb),
+# platform/openssl_bcrypt (SHA-256/HMAC over Windows CNG for --anonymize).
+# Not here: procfs (files snapshot, packages, cgroup -> container mapping) and the kubelet
+# client (no curl/OpenSSL for mingw in Debian). Included from the top-level CMakeLists.txt
+# when WIN32; the Linux build never reads it.
 
 # Windows 8.1 API level (PSS needs it; GetProcAddress guards it at run time anyway).
 add_compile_definitions(_WIN32_WINNT=0x0603 WINVER=0x0603 WIN32_LEAN_AND_MEAN NOMINMAX UNICODE _UNICODE)
@@ -19,23 +21,36 @@ if(NOT NODEPROC_GIT_COMMIT)
   set(NODEPROC_GIT_COMMIT unknown)
 endif()
 
-# Header-only nlohmann-json from the Debian package, without putting /usr/include (Linux
-# headers) on the mingw include path: only its own folder is linked into the build tree.
-set(NODEPROC_NLOHMANN_DIR /usr/include/nlohmann CACHE PATH "folder holding nlohmann/json.hpp")
-if(NOT EXISTS ${NODEPROC_NLOHMANN_DIR}/json.hpp)
-  message(FATAL_ERROR "nlohmann/json.hpp not found in ${NODEPROC_NLOHMANN_DIR} (apt-get install nlohmann-json3-dev)")
+# The cross-built dependencies (cached by the script; a no-op when already built).
+if(NOT NODEPROC_MINGW_DEPS_DIR)
+  execute_process(COMMAND ${CMAKE_SOURCE_DIR}/scripts/windows-deps.sh
+    OUTPUT_VARIABLE NODEPROC_MINGW_DEPS_DIR OUTPUT_STRIP_TRAILING_WHITESPACE
+    RESULT_VARIABLE deps_result)
+  if(NOT deps_result EQUAL 0)
+    message(FATAL_ERROR "scripts/windows-deps.sh failed (${deps_result})")
+  endif()
+  set(NODEPROC_MINGW_DEPS_DIR ${NODEPROC_MINGW_DEPS_DIR} CACHE PATH "cross-built Abseil/prometheus-cpp/civetweb" FORCE)
+  list(APPEND CMAKE_FIND_ROOT_PATH ${NODEPROC_MINGW_DEPS_DIR})
 endif()
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(civetweb CONFIG REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)
+message(STATUS "Windows deps (Abseil, civetweb, prometheus-cpp): ${NODEPROC_MINGW_DEPS_DIR}")
+
+# Header-only libraries from the Debian packages, without putting /usr/include (Linux
+# headers) on the mingw include path: only their own folders are linked into the build tree.
 set(NODEPROC_THIRD_PARTY_INCLUDE ${CMAKE_BINARY_DIR}/third_party_include)
 file(MAKE_DIRECTORY ${NODEPROC_THIRD_PARTY_INCLUDE})
-if(NOT EXISTS ${NODEPROC_THIRD_PARTY_INCLUDE}/nlohmann)
-  file(CREATE_LINK ${NODEPROC_NLOHMANN_DIR} ${NODEPROC_THIRD_PARTY_INCLUDE}/nlohmann SYMBOLIC)
-endif()
-
-add_library(absl_lite STATIC
-  platform/absl_lite/status.cc
-  platform/absl_lite/str_cat.cc
-  platform/absl_lite/time.cc)
-target_include_directories(absl_lite PUBLIC ${CMAKE_SOURCE_DIR}/platform/absl_lite)
+foreach(header_dir nlohmann rapidjson)
+  if(NOT EXISTS /usr/include/${header_dir})
+    message(FATAL_ERROR "/usr/include/${header_dir} not found (apt-get install nlohmann-json3-dev rapidjson-dev)")
+  endif()
+  if(NOT EXISTS ${NODEPROC_THIRD_PARTY_INCLUDE}/${header_dir})
+    file(CREATE_LINK /usr/include/${header_dir} ${NODEPROC_THIRD_PARTY_INCLUDE}/${header_dir} SYMBOLIC)
+  endif()
+endforeach()
 
 add_library(openssl_bcrypt STATIC platform/openssl_bcrypt/bcrypt_sha256.cc)
 target_include_directories(openssl_bcrypt PUBLIC ${CMAKE_SOURCE_DIR}/platform/openssl_bcrypt)
@@ -47,14 +62,42 @@ add_library(nodeproc_win STATIC
   core/log_limiter.cc
   core/process_state.cc
   core/utf8.cc
+  core/platform_windows.cc
   collectors/cpu_windows.cc
   ${NODEPROC_WIN_PROBE_SOURCES}
+  kube/cgroup_parser.cc
+  kube/container_filter.cc
+  kube/container_resolver.cc
+  kube/enrichment.cc
+  kube/json_util.cc
+  kube/kubelet_cache.cc
+  kube/kubelet_source.cc
+  kube/pods_parser.cc
+  kube/summary_parser.cc
   exporters/csv_format.cc
   exporters/snapshot_format.cc
-  exporters/cmdline_privacy.cc)
+  exporters/cmdline_privacy.cc
+  exporters/snapshot_writer.cc
+  exporters/metrics_collectable.cc
+  exporters/self_metrics.cc
+  agent/flags.cc
+  agent/config.cc
+  agent/snapshot_pipeline.cc
+  agent/windows/metrics_server.cc
+  agent/windows/windows_agent.cc)
+# The pipeline links ContainerResolver (cgroup -> container) and KubeletCache (with its
+# fixture source) but Windows passes neither (no procfs, no kubelet client): their
+# Linux-only open flag only has to compile here.
+set_source_files_properties(kube/container_resolver.cc kube/kubelet_source.cc PROPERTIES COMPILE_DEFINITIONS O_CLOEXEC=0)
 target_include_directories(nodeproc_win PUBLIC ${CMAKE_SOURCE_DIR})
 target_include_directories(nodeproc_win SYSTEM PUBLIC ${NODEPROC_THIRD_PARTY_INCLUDE})
-target_link_libraries(nodeproc_win PUBLIC absl_lite openssl_bcrypt psapi)
+# Only the file that prints them: a new commit must not recompile the whole library.
+set_source_files_properties(agent/windows/windows_agent.cc PROPERTIES COMPILE_DEFINITIONS
+  "NODEPROC_VERSION=\"${PROJECT_VERSION}\";NODEPROC_GIT_COMMIT=\"${NODEPROC_GIT_COMMIT}\"")
+target_link_libraries(nodeproc_win PUBLIC
+  absl::flags absl::flags_parse absl::flags_usage absl::status absl::statusor absl::strings
+  absl::str_format absl::time absl::synchronization absl::flat_hash_map absl::flat_hash_set
+  prometheus-cpp::core civetweb::civetweb openssl_bcrypt psapi ws2_32 Threads::Threads)
 
 add_executable(nodeproc agent/windows/main.cc)
 target_link_libraries(nodeproc PRIVATE nodeproc_win)
@@ -75,6 +118,7 @@ if(NODEPROC_BUILD_TESTS)
   set(NODEPROC_WIN_TEST_SOURCES
     tests/unit/core/log_test.cc
     tests/unit/core/process_state_test.cc
+    tests/unit/core/platform_test.cc
     tests/unit/collectors/cpu_windows_test.cc
     tests/unit/collectors/windows_convert_test.cc
     tests/unit/exporters/csv_format_test.cc
@@ -83,7 +127,9 @@ if(NODEPROC_BUILD_TESTS)
     tests/unit/exporters/cmdline_privacy_test.cc
     tests/unit/exporters/cmdline_privacy_gaps_test.cc
     tests/unit/exporters/unknown_uid_test.cc
-    tests/unit/platform/absl_lite_test.cc)
+    tests/unit/exporters/snapshot_writer_contract_test.cc
+    tests/unit/exporters/metrics_collectable_test.cc
+    tests/unit/exporters/metrics_self_test.cc)
   file(GLOB NODEPROC_WIN_ONLY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/collectors/windows/*_test.cc)
   add_executable(windows_unit_tests ${NODEPROC_WIN_TEST_SOURCES} ${NODEPROC_WIN_ONLY_TESTS}
     tests/unit/collectors/windows/temp_dir_windows.cc)

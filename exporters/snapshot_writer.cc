@@ -1,10 +1,7 @@
 #include "exporters/snapshot_writer.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -20,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "core/platform.h"
 #include "exporters/csv_format.h"
 
 namespace nodeproc {
@@ -37,7 +35,9 @@ absl::Status ErrnoStatus(int err, std::string_view what, std::string_view path) 
   std::string msg = absl::StrCat(ToAbsl(what), " ", ToAbsl(path), ": ", strerror(err));
   switch (err) {
     case ENOSPC:
+#ifdef EDQUOT  // not on Windows
     case EDQUOT:
+#endif
       return absl::ResourceExhaustedError(msg);
     case EACCES:
     case EPERM:
@@ -93,20 +93,6 @@ bool SnapshotTimeFromName(std::string_view name, std::string_view prefix, absl::
   return true;
 }
 
-// Writes all of `data` (retrying short writes and EINTR); errno on failure.
-int WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return EIO;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
-}
-
 // The agent-start folders of the machine (each holding process/).
 std::vector<fs::path> AgentStartDirs(const std::string& machine_dir) {
   std::vector<fs::path> dirs;
@@ -114,9 +100,9 @@ std::vector<fs::path> AgentStartDirs(const std::string& machine_dir) {
   for (fs::directory_iterator it(machine_dir, ec), end; !ec && it != end; it.increment(ec)) {
     // Real folders only (lstat): a symlink planted in the snapshot folder must not lead
     // retention, which deletes files, outside it.
-    struct stat st;
-    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    if (::lstat((it->path() / "process").c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) continue;
+    if (!platform::StatNoFollow(it->path().string()).is_dir) continue;
+    const platform::PathKind process = platform::StatNoFollow((it->path() / "process").string());
+    if (process.exists && !process.is_dir) continue;
     dirs.push_back(it->path());
   }
   return dirs;
@@ -161,10 +147,10 @@ void SnapshotWriter::RemoveStaleTempFiles() {
     for (fs::directory_iterator it(start_dir / "process", ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
       if (!IsTempName(name)) continue;
-      struct stat st;
-      if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      if (absl::FromTimeT(st.st_mtime) > cutoff) continue;  // maybe another writer's, in progress
-      if (::unlink(it->path().c_str()) == 0) {
+      const platform::PathKind kind = platform::StatNoFollow(it->path().string());
+      if (!kind.is_regular) continue;
+      if (absl::FromTimeT(kind.mtime) > cutoff) continue;  // maybe another writer's, in progress
+      if (platform::RemoveFile(it->path().string()) == 0) {
         LogInfo("removed stale snapshot temp file", {{"path", it->path().string()}});
       }
     }
@@ -179,15 +165,15 @@ absl::StatusOr<std::string> SnapshotWriter::Write(const Snapshot& snapshot,
 
   const std::string name = absl::StrCat(ToAbsl(kPrefix), CompactTime(snapshot.taken_at), ToAbsl(kSuffix));
   const std::string final_path = absl::StrCat(process_dir_, "/", name);
-  const std::string temp_path = absl::StrCat(process_dir_, "/.", name, ".", ::getpid(), ".tmp");
+  const std::string temp_path = absl::StrCat(process_dir_, "/.", name, ".", platform::ProcessId(), ".tmp");
 
-  const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = platform::CreateForWrite(temp_path);
   if (fd < 0) return ErrnoStatus(errno, "cannot create snapshot file", temp_path);
 
   // Any way out but success removes the temp file.
   auto fail = [&](absl::Status status) {
-    ::close(fd);
-    ::unlink(temp_path.c_str());
+    platform::CloseFile(fd);
+    platform::RemoveFile(temp_path);
     return status;
   };
 
@@ -201,31 +187,24 @@ absl::StatusOr<std::string> SnapshotWriter::Write(const Snapshot& snapshot,
     if (row_delay_ms_ > 0) absl::SleepFor(absl::Milliseconds(row_delay_ms_));
     AppendCsvRow(r, snapshot.taken_at, &buf);
     if (buf.size() >= kFlushBytes) {
-      if (int err = WriteAll(fd, buf)) return fail(ErrnoStatus(err, "cannot write snapshot file", temp_path));
+      if (int err = platform::WriteAll(fd, buf)) return fail(ErrnoStatus(err, "cannot write snapshot file", temp_path));
       buf.clear();
     }
   }
   if (cancel.load(std::memory_order_relaxed)) {
     return fail(absl::CancelledError(absl::StrCat("snapshot cancelled: ", final_path)));
   }
-  if (int err = WriteAll(fd, buf)) return fail(ErrnoStatus(err, "cannot write snapshot file", temp_path));
-  if (::fsync(fd) != 0) return fail(ErrnoStatus(errno, "cannot fsync snapshot file", temp_path));
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(temp_path.c_str());
+  if (int err = platform::WriteAll(fd, buf)) return fail(ErrnoStatus(err, "cannot write snapshot file", temp_path));
+  if (int err = platform::SyncFile(fd)) return fail(ErrnoStatus(err, "cannot fsync snapshot file", temp_path));
+  if (int err = platform::CloseFile(fd)) {
+    platform::RemoveFile(temp_path);
     return ErrnoStatus(err, "cannot close snapshot file", temp_path);
   }
-  if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(temp_path.c_str());
+  if (int err = platform::RenameOver(temp_path, final_path)) {
+    platform::RemoveFile(temp_path);
     return ErrnoStatus(err, "cannot rename snapshot file to", final_path);
   }
-  // Make the rename itself durable.
-  const int dir_fd = ::open(process_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+  platform::SyncDir(process_dir_);  // make the rename itself durable
   ApplyRetention(snapshot.taken_at, final_path);
   return final_path;
 }
@@ -258,9 +237,9 @@ void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_writ
   });
   const bool age_limit = options_.max_age > absl::ZeroDuration() && options_.max_age != absl::InfiniteDuration();
   auto remove = [](const std::string& path) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      LogOnce(LogLevel::kWarning, absl::StrCat("snapshot-retention:", errno),
-              "cannot delete old snapshot", {{"path", path}, {"error", strerror(errno)}});
+    if (const int err = platform::RemoveFile(path); err != 0 && err != ENOENT) {
+      LogOnce(LogLevel::kWarning, absl::StrCat("snapshot-retention:", err),
+              "cannot delete old snapshot", {{"path", path}, {"error", strerror(err)}});
     }
   };
   std::unordered_set<std::string_view> kept_paths;
@@ -285,7 +264,8 @@ void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_writ
   const fs::path current = fs::path(process_dir_).parent_path();
   for (const fs::path& start_dir : start_dirs) {
     if (start_dir == current) continue;
-    if (::rmdir((start_dir / "process").c_str()) == 0 || errno == ENOENT) ::rmdir(start_dir.c_str());
+    const int err = platform::RemoveDir((start_dir / "process").string());
+    if (err == 0 || err == ENOENT) platform::RemoveDir(start_dir.string());
   }
 }
 

