@@ -21,7 +21,8 @@ Agent::~Agent() {
 
 absl::Status Agent::Init() {
   started_at_ = absl::Now();
-  probe_ = std::make_unique<ProcfsProbe>(config_.proc_root);
+  probe_ = std::make_unique<ProcfsProbe>(config_.proc_root,
+                                         static_cast<size_t>(config_.max_cmdline_bytes));
   resolver_ = std::make_unique<ContainerResolver>(config_.proc_root);
 
   auto filter = ContainerFilter::Create(config_.container_include, config_.container_exclude,
@@ -133,6 +134,7 @@ void Agent::UpdateKubeletMetrics() {
   if (self_metrics_ == nullptr || kubelet_ == nullptr) return;
   KubeletCacheStats stats = kubelet_->Stats();
   self_metrics_->SetKubeletRequestCounts(stats.outcomes);
+  self_metrics_->SetKubeletDroppedCounts(stats.dropped);
   if (stats.last_success != absl::InfinitePast()) self_metrics_->SetKubeletDataTime(stats.last_success);
 }
 

@@ -58,6 +58,11 @@ struct AgentConfig {
   int max_files_per_process = 128;
   bool package_metrics = false;  // nodeproc_loaded_package_processes, from the files phase
 
+  // Memory bounds on what workloads and the kubelet control (README "Memory budget").
+  int max_cmdline_bytes = 4096;
+  int kubelet_max_pods = 1000;
+  int kubelet_max_containers = 64;
+
   bool kubelet_enabled() const { return !kubelet_url.empty() || !kubelet_fixture_dir.empty(); }
 };
 

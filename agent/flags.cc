@@ -60,6 +60,14 @@ ABSL_FLAG(bool, snapshot_files, false,
           "process, with their owning package); needs --snapshot-dir");
 ABSL_FLAG(int, max_files_per_process, 128,
           "--snapshot-files: files kept per process (deterministic sample; the rest are counted)");
+ABSL_FLAG(int, max_cmdline_bytes, 4096,
+          "command lines are read and kept up to this many bytes; a longer one is cut and ends "
+          "with \"\u2026[truncated]\" (64..2097152)");
+ABSL_FLAG(int, kubelet_max_pods, 1000,
+          "pods kept from one kubelet /stats/summary or /pods answer; the rest are dropped and "
+          "counted in nodeproc_kubelet_dropped_total");
+ABSL_FLAG(int, kubelet_max_containers, 64,
+          "containers kept per pod list (containers, init containers, statuses) of a kubelet answer");
 ABSL_FLAG(bool, package_metrics, false,
           "--snapshot-files: export nodeproc_loaded_package_processes{package,version}");
 

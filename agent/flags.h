@@ -43,6 +43,9 @@ ABSL_DECLARE_FLAG(std::string, web_bearer_token_file);
 ABSL_DECLARE_FLAG(bool, snapshot_files);
 ABSL_DECLARE_FLAG(int, max_files_per_process);
 ABSL_DECLARE_FLAG(bool, package_metrics);
+ABSL_DECLARE_FLAG(int, max_cmdline_bytes);
+ABSL_DECLARE_FLAG(int, kubelet_max_pods);
+ABSL_DECLARE_FLAG(int, kubelet_max_containers);
 
 namespace nodeproc {
 

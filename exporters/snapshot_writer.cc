@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "exporters/atomic_file.h"
 #include "exporters/csv_format.h"
 
 namespace nodeproc {
@@ -30,26 +31,6 @@ namespace fs = std::filesystem;
 constexpr std::string_view kPrefix = "process_";
 constexpr std::string_view kFilesPrefix = "files_";
 constexpr std::string_view kSuffix = ".csv";
-constexpr size_t kFlushBytes = 64 * 1024;
-constexpr absl::Duration kStaleTemp = absl::Minutes(1);
-
-absl::Status ErrnoStatus(int err, std::string_view what, std::string_view path) {
-  std::string msg = absl::StrCat(ToAbsl(what), " ", ToAbsl(path), ": ", strerror(err));
-  switch (err) {
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(msg);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(msg);
-    case ENOENT:
-    case ENOTDIR:
-      return absl::FailedPreconditionError(msg);
-    default:
-      return absl::InternalError(msg);
-  }
-}
 
 // ".process_<ts>.csv.<pid>.tmp" or ".files_<ts>.csv.<pid>.tmp" (exporters/atomic_file.h).
 bool IsTempName(std::string_view name) {
@@ -91,20 +72,6 @@ bool SnapshotTimeFromName(std::string_view name, std::string_view prefix, absl::
   }
   *t = absl::FromCivil(cs, absl::UTCTimeZone());
   return true;
-}
-
-// Writes all of `data` (retrying short writes and EINTR); errno on failure.
-int WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return EIO;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
 }
 
 // The agent-start folders of the machine (each holding process/).
@@ -155,17 +122,15 @@ SnapshotWriter::SnapshotWriter(SnapshotWriterOptions options) : options_(std::mo
 }
 
 void SnapshotWriter::RemoveStaleTempFiles() {
-  const absl::Time cutoff = absl::Now() - kStaleTemp;
+  // Any age: a temp file whose writer's lock is free was left by a killed writer
+  // (exporters/atomic_file.h); one a live writer holds is left alone.
   for (const fs::path& start_dir : AgentStartDirs(machine_dir_)) {
     std::error_code ec;
     for (fs::directory_iterator it(start_dir / "process", ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
       if (!IsTempName(name)) continue;
-      struct stat st;
-      if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      if (absl::FromTimeT(st.st_mtime) > cutoff) continue;  // maybe another writer's, in progress
-      if (::unlink(it->path().c_str()) == 0) {
-        LogInfo("removed stale snapshot temp file", {{"path", it->path().string()}});
+      if (RemoveUnownedTempFile(it->path().string())) {
+        LogInfo("removed a snapshot temp file left by a killed writer", {{"path", it->path().string()}});
       }
     }
   }
@@ -175,57 +140,27 @@ absl::StatusOr<std::string> SnapshotWriter::Write(const Snapshot& snapshot,
                                                   const std::atomic<bool>& cancel) {
   std::error_code ec;
   fs::create_directories(process_dir_, ec);
-  if (ec) return ErrnoStatus(ec.value(), "cannot create snapshot folder", process_dir_);
+  if (ec) return FileErrorStatus(ec.value(), "cannot create snapshot folder", process_dir_);
 
   const std::string name = absl::StrCat(ToAbsl(kPrefix), CompactTime(snapshot.taken_at), ToAbsl(kSuffix));
   const std::string final_path = absl::StrCat(process_dir_, "/", name);
-  const std::string temp_path = absl::StrCat(process_dir_, "/.", name, ".", ::getpid(), ".tmp");
-
-  const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus(errno, "cannot create snapshot file", temp_path);
-
-  // Any way out but success removes the temp file.
-  auto fail = [&](absl::Status status) {
-    ::close(fd);
-    ::unlink(temp_path.c_str());
-    return status;
+  AtomicFileWriter out(final_path);
+  if (absl::Status s = out.Open(); !s.ok()) return s;
+  auto cancelled = [&] {
+    out.Abort();
+    return absl::CancelledError(absl::StrCat("snapshot cancelled: ", final_path));
   };
-
-  std::string buf;
-  buf.reserve(kFlushBytes + 4096);
-  buf.append(CsvHeader());
+  if (absl::Status s = out.Append(CsvHeader()); !s.ok()) return s;
+  std::string row;
   for (const ProcessRecord& r : snapshot.processes) {
-    if (cancel.load(std::memory_order_relaxed)) {
-      return fail(absl::CancelledError(absl::StrCat("snapshot cancelled: ", final_path)));
-    }
+    if (cancel.load(std::memory_order_relaxed)) return cancelled();
     if (row_delay_ms_ > 0) absl::SleepFor(absl::Milliseconds(row_delay_ms_));
-    AppendCsvRow(r, snapshot.taken_at, &buf);
-    if (buf.size() >= kFlushBytes) {
-      if (int err = WriteAll(fd, buf)) return fail(ErrnoStatus(err, "cannot write snapshot file", temp_path));
-      buf.clear();
-    }
+    row.clear();
+    AppendCsvRow(r, snapshot.taken_at, &row);
+    if (absl::Status s = out.Append(row); !s.ok()) return s;
   }
-  if (cancel.load(std::memory_order_relaxed)) {
-    return fail(absl::CancelledError(absl::StrCat("snapshot cancelled: ", final_path)));
-  }
-  if (int err = WriteAll(fd, buf)) return fail(ErrnoStatus(err, "cannot write snapshot file", temp_path));
-  if (::fsync(fd) != 0) return fail(ErrnoStatus(errno, "cannot fsync snapshot file", temp_path));
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(temp_path.c_str());
-    return ErrnoStatus(err, "cannot close snapshot file", temp_path);
-  }
-  if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(temp_path.c_str());
-    return ErrnoStatus(err, "cannot rename snapshot file to", final_path);
-  }
-  // Make the rename itself durable.
-  const int dir_fd = ::open(process_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+  if (cancel.load(std::memory_order_relaxed)) return cancelled();
+  if (absl::Status s = out.Commit(); !s.ok()) return s;
   ApplyRetention(snapshot.taken_at, final_path);
   return final_path;
 }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "core/read_file.h"
 
 namespace nodeproc {
 namespace {
@@ -166,22 +167,13 @@ absl::StatusOr<std::string> KubeletClient::Token() {
   const bool changed = !token_loaded_ || st.st_ino != token_ino_ || st.st_size != token_size_ ||
                        mtime_ns != token_mtime_ns_;
   if (!changed && now - token_read_at_ < options_.token_reread_interval) return token_;
-  int fd = ::open(options_.token_file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  // A token is a few KiB; a bigger file is not a token.
+  absl::StatusOr<std::string> text = ReadWholeFile(options_.token_file, size_t{1} << 20);
+  if (!text.ok()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("kubelet token file ", options_.token_file, ": ", std::strerror(errno)));
+        absl::StrCat("kubelet token file ", text.status().message()));
   }
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > (1u << 20)) break;
-  }
-  ::close(fd);
-  std::string token(ToStd(absl::StripAsciiWhitespace(text)));
+  std::string token(ToStd(absl::StripAsciiWhitespace(*text)));
   for (char ch : token) {
     if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e) {
       return absl::FailedPreconditionError(absl::StrCat(
