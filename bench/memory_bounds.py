@@ -18,6 +18,7 @@ CSV snapshot is written and one /metrics scrape answered, then reads VmHWM from
 The integration test tests/integration/memory_bounds_test.py runs the cmdline and body cases.
 """
 import argparse
+import csv as _csv
 import glob
 import json
 import os
@@ -35,6 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "fault"))
 import fakeproc  # noqa: E402
 
 CHART_LIMIT_MIB = 256
+TRUNCATED = "\u2026[truncated]"
 ARG_BYTES = 120 * 1024  # one argument stays under MAX_ARG_STRLEN (128 KiB)
 
 
@@ -81,9 +83,14 @@ def run_agent(nodeproc, *flags, timeout=300):
         elapsed = time.time() - start
         hwm = vm_hwm_kib(proc.pid)
         size = os.path.getsize(csv)
+        with open(csv, newline="", encoding="utf-8", errors="surrogateescape") as f:
+            rows = list(_csv.DictReader(f))
         log.seek(0)
-        return {"vm_hwm_kib": hwm, "csv_bytes": size, "seconds": round(elapsed, 1),
-                "metrics": metrics, "log": log.read().decode(errors="replace")}
+        return {"vm_hwm_kib": hwm, "csv_bytes": size, "csv_rows": len(rows),
+                "longest_cmdline": max((len(r["cmdline"].encode("utf-8", "surrogateescape")) for r in rows), default=0),
+                "truncated_cmdlines": sum(r["cmdline"].endswith(TRUNCATED) for r in rows),
+                "seconds": round(elapsed, 1), "metrics": metrics,
+                "log": log.read().decode(errors="replace")}
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -148,7 +155,7 @@ def case_body(nodeproc, body_bytes=50_000_000):
     try:
         # Many tiny array elements: each costs a 16-byte DOM value for 2 bytes of input.
         n = (body_bytes - 32) // 3
-        tiny = "[" + ",".join(["[]"] * n) + "]"
+        tiny = "[" + "[]," * (n - 1) + "[]]"
         summary = '{"node":{"nodeName":"n"},"pods":' + tiny + "}"
         write_kubelet_dir(d, summary, '{"kind":"PodList","items":' + tiny + "}")
         r = run_agent(nodeproc, f"--kubelet-fixture-dir={d}")

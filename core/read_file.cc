@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -66,7 +67,19 @@ int ReadFileAt(int dirfd, const char* name, size_t max_bytes, OverLimit over, st
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path, size_t max_bytes) {
   std::string out;
-  const int err = ReadFileAt(AT_FDCWD, path.c_str(), max_bytes, OverLimit::kFail, &out);
+  int err = 0;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    err = errno;
+  } else {
+    // Sized from fstat (one allocation for a big fixture), still bounded by max_bytes.
+    struct stat st;
+    const size_t hint = ::fstat(fd, &st) == 0 && st.st_size > 0
+                            ? std::min<size_t>(static_cast<size_t>(st.st_size), max_bytes) + 1
+                            : 4096;
+    err = ReadFdBounded(fd, max_bytes, OverLimit::kFail, &out, nullptr, hint);
+    ::close(fd);
+  }
   if (err == 0) return out;
   if (err == EFBIG) {
     return absl::ResourceExhaustedError(
