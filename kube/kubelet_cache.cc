@@ -149,7 +149,9 @@ void KubeletCache::DoRefresh() {
   } else {
     summary_error = body.status();
   }
-  body = std::string();  // free the body before fetching the next one
+  // Free the body before fetching the next one. (Assigning an empty std::string would keep
+  // the buffer: libstdc++ move-assigns a short string into the existing capacity.)
+  if (body.ok()) std::string().swap(*body);
   {
     absl::MutexLock lock(&mu_);
     Count("summary", outcome);
