@@ -78,7 +78,8 @@ def run_agent(nodeproc, *flags, timeout=300):
             time.sleep(0.1)
         if csv is None:
             raise RuntimeError("no snapshot written in time")
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60) as r:
+        # A scrape of 100k fake PIDs (each its own group) is slow on a loaded machine.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=600) as r:
             metrics = r.read().decode()
         elapsed = time.time() - start
         hwm = vm_hwm_kib(proc.pid)
@@ -193,7 +194,7 @@ def case_pods(nodeproc, pods=100_000):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def case_fakepids(nodeproc, count=100_000):
+def case_fakepids(nodeproc, count=100_000, scrape=True):
     d = tempfile.mkdtemp(prefix="nodeproc-fakeproc-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     try:
         fake = fakeproc.FakeProc(d)

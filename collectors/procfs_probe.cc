@@ -345,6 +345,9 @@ absl::Status ProcfsProbe::Scan(std::vector<ProcessRecord>* out) {
   if (absl::Status s = ListPids(*root_fd, b); !s.ok()) return s;
 
   if (++scan_number_ == 0) scan_number_ = 1;  // 0 marks a fresh cache entry
+  // One allocation for all the rows: growing by doubling would hold 1.5x the records while
+  // moving them (tens of MB at 100k PIDs).
+  out->reserve(b->pids.size());
   size_t n = 0;
   for (const int32_t pid : b->pids) {
     if (n == out->size()) out->emplace_back();
