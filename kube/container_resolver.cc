@@ -28,8 +28,9 @@ ContainerRef ContainerResolver::Resolve(int32_t pid, uint64_t start_ticks) {
   int reads = 0;
   if (it != cache_.end() && it->second.start_ticks == start_ticks) {
     // Final: a container id, or a host/pod-only answer confirmed often enough.
-    if (!it->second.ref.container_id.empty() || it->second.reads >= kHostConfirmations) {
-      return it->second.ref;
+    const ContainerRef* cached = it->second.ref.get();
+    if ((cached != nullptr && !cached->container_id.empty()) || it->second.reads >= kHostConfirmations) {
+      return cached != nullptr ? *cached : ContainerRef{};
     }
     reads = it->second.reads;
   }
@@ -51,7 +52,8 @@ ContainerRef ContainerResolver::Resolve(int32_t pid, uint64_t start_ticks) {
     ref.container_id = std::move(id->container_id);
     ref.pod_uid = std::move(id->pod_uid);
   }
-  cache_[pid] = Entry{start_ticks, ref, reads + 1};
+  cache_[pid] = Entry{start_ticks, ref.empty() ? nullptr : std::make_unique<const ContainerRef>(ref),
+                      reads + 1};
   return ref;
 }
 
