@@ -69,7 +69,7 @@ class Filter {
 
  private:
   struct Frame {
-    const SchemaNode* node;
+    const SchemaNode* node = nullptr;
     SizeType count = 0;  // members / elements forwarded
     size_t kept = 0;     // array elements / map entries kept (for the caps)
     uint64_t seen = 0;   // object: schema fields already forwarded
@@ -198,7 +198,8 @@ class Filter {
     }
     Counted();
     Account(0);
-    frames_.push_back(Frame{node});
+    frames_.emplace_back();
+    frames_.back().node = node;
     return shape == Shape::kObject ? out_->StartObject() : out_->StartArray();
   }
 
