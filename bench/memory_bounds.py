@@ -54,7 +54,7 @@ def vm_hwm_kib(pid):
     raise RuntimeError("no VmHWM")
 
 
-def run_agent(nodeproc, *flags, timeout=300, scrape=True):
+def run_agent(nodeproc, *flags, timeout=300, scrape=True, wait_metric=None):
     """Starts `nodeproc run`, waits for its first CSV snapshot and one /metrics answer.
     Returns (VmHWM KiB, path of the CSV, seconds, log)."""
     work = tempfile.mkdtemp(prefix="nodeproc-membound-")
@@ -79,10 +79,14 @@ def run_agent(nodeproc, *flags, timeout=300, scrape=True):
         if csv is None:
             raise RuntimeError("no snapshot written in time")
         metrics = ""
-        if scrape:
+        while scrape:
             # A scrape of 100k fake PIDs (each its own group) is slow on a loaded machine.
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=600) as r:
                 metrics = r.read().decode()
+            # The kubelet is read in the background: wait until its answer was parsed.
+            if wait_metric is None or wait_metric in metrics or time.time() - start > timeout:
+                break
+            time.sleep(0.2)
         elapsed = time.time() - start
         hwm = vm_hwm_kib(proc.pid)
         size = os.path.getsize(csv)
@@ -161,7 +165,8 @@ def case_body(nodeproc, body_bytes=50_000_000):
         tiny = "[" + "[]," * (n - 1) + "[]]"
         summary = '{"node":{"nodeName":"n"},"pods":' + tiny + "}"
         write_kubelet_dir(d, summary, '{"kind":"PodList","items":' + tiny + "}")
-        r = run_agent(nodeproc, f"--kubelet-fixture-dir={d}")
+        r = run_agent(nodeproc, f"--kubelet-fixture-dir={d}",
+                      wait_metric='nodeproc_kubelet_requests_total{endpoint="pods"')
         r["body_bytes"] = len(summary)
         return r
     finally:
@@ -187,7 +192,8 @@ def case_pods(nodeproc, pods=100_000):
         summary = '{"node":{"nodeName":"n"},"pods":[' + ",".join(summary_pods) + "]}"
         podlist = '{"kind":"PodList","items":[' + ",".join(list_pods) + "]}"
         write_kubelet_dir(d, summary, podlist)
-        r = run_agent(nodeproc, f"--kubelet-fixture-dir={d}")
+        r = run_agent(nodeproc, f"--kubelet-fixture-dir={d}",
+                      wait_metric='nodeproc_kubelet_requests_total{endpoint="pods"')
         r["pods"] = pods
         r["summary_bytes"] = len(summary)
         r["pods_bytes"] = len(podlist)
