@@ -250,6 +250,7 @@ void Agent::UpdateKubeletMetrics() {
   if (self_metrics_ == nullptr || kubelet_ == nullptr) return;
   KubeletCacheStats stats = kubelet_->Stats();
   self_metrics_->SetKubeletRequestCounts(stats.outcomes);
+  self_metrics_->SetKubeletDroppedCounts(stats.dropped);
   // The age of the kubelet data is ScannerMetrics' nodeproc_kubelet_cache_age_seconds: the age
   // of the data the rendered snapshot carries, present exactly when it carries some.
 }

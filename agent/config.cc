@@ -133,6 +133,9 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
   if (c.passes < 1 || c.passes > 1000000) {
     return absl::InvalidArgumentError(absl::StrCat("--passes=", c.passes, ": must be between 1 and 1000000"));
   }
+  c.max_cmdline_bytes = absl::GetFlag(FLAGS_max_cmdline_bytes);
+  c.kubelet_max_pods = absl::GetFlag(FLAGS_kubelet_max_pods);
+  c.kubelet_max_containers = absl::GetFlag(FLAGS_kubelet_max_containers);
 
   LogLevel level;
   if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
@@ -185,6 +188,18 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
   if (c.max_files_per_process < 1 || c.max_files_per_process > 65536) {
     return absl::InvalidArgumentError(absl::StrCat("--max-files-per-process=", c.max_files_per_process,
                                                    ": must be between 1 and 65536"));
+  }
+  if (c.max_cmdline_bytes < 64 || c.max_cmdline_bytes > 2097152) {
+    return absl::InvalidArgumentError(absl::StrCat("--max-cmdline-bytes=", c.max_cmdline_bytes,
+                                                   ": must be between 64 and 2097152"));
+  }
+  if (c.kubelet_max_pods < 1 || c.kubelet_max_pods > 100000) {
+    return absl::InvalidArgumentError(absl::StrCat("--kubelet-max-pods=", c.kubelet_max_pods,
+                                                   ": must be between 1 and 100000"));
+  }
+  if (c.kubelet_max_containers < 1 || c.kubelet_max_containers > 10000) {
+    return absl::InvalidArgumentError(absl::StrCat("--kubelet-max-containers=", c.kubelet_max_containers,
+                                                   ": must be between 1 and 10000"));
   }
   if (c.package_metrics && !c.snapshot_files) {
     return absl::InvalidArgumentError(

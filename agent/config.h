@@ -63,6 +63,10 @@ struct AgentConfig {
 
   std::string probe = "auto";  // --probe: auto, bpf or procfs (agent/probe_selection.h)
   int passes = 1;              // `scan`: full scans to run
+  // Memory bounds on what workloads and the kubelet control (README "Memory budget").
+  int max_cmdline_bytes = 4096;
+  int kubelet_max_pods = 1000;
+  int kubelet_max_containers = 64;
 
   bool kubelet_enabled() const { return !kubelet_url.empty() || !kubelet_fixture_dir.empty(); }
 };

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "collectors/proc_parsers.h"
+#include "core/read_file.h"
 #include "exporters/atomic_file.h"
 #include "exporters/files_csv.h"
 
@@ -27,13 +28,9 @@ FilesSnapshot::FilesSnapshot(FilesSnapshotOptions options)
 
 bool FilesSnapshot::SameProcess(int32_t pid, uint64_t start_ticks) {
   const std::string path = absl::StrCat(options_.proc_root, "/", pid, "/stat");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  stat_buf_.resize(1024);
-  const ssize_t n = ::read(fd, stat_buf_.data(), stat_buf_.size());
-  ::close(fd);
-  if (n <= 0) return false;
-  absl::StatusOr<ProcStat> st = ParseProcStat(std::string_view(stat_buf_.data(), static_cast<size_t>(n)));
+  // stat is one line of < 1 KiB; a longer one would not parse anyway.
+  if (ReadFileAt(AT_FDCWD, path.c_str(), 4096, OverLimit::kFail, &stat_buf_) != 0) return false;
+  absl::StatusOr<ProcStat> st = ParseProcStat(stat_buf_);
   return st.ok() && st->start_ticks == start_ticks;
 }
 

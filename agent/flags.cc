@@ -73,6 +73,14 @@ ABSL_FLAG(int, max_files_per_process, 128,
 ABSL_FLAG(std::string, probe, "auto",
           "process probe: auto (BPF when the kernel and capabilities allow, else procfs), bpf or procfs");
 ABSL_FLAG(int, passes, 1, "`scan`: number of full scans to run in one process");
+ABSL_FLAG(int, max_cmdline_bytes, 4096,
+          "command lines are read and kept up to this many bytes; a longer one is cut and ends "
+          "with \"\u2026[truncated]\" (64..2097152)");
+ABSL_FLAG(int, kubelet_max_pods, 1000,
+          "pods kept from one kubelet /stats/summary or /pods answer; the rest are dropped and "
+          "counted in nodeproc_kubelet_dropped_total");
+ABSL_FLAG(int, kubelet_max_containers, 64,
+          "containers kept per pod list (containers, init containers, statuses) of a kubelet answer");
 ABSL_FLAG(bool, package_metrics, false,
           "--snapshot-files: export nodeproc_loaded_package_processes{package,version}");
 

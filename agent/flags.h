@@ -49,6 +49,9 @@ ABSL_DECLARE_FLAG(int, max_files_per_process);
 ABSL_DECLARE_FLAG(bool, package_metrics);
 ABSL_DECLARE_FLAG(std::string, probe);
 ABSL_DECLARE_FLAG(int, passes);
+ABSL_DECLARE_FLAG(int, max_cmdline_bytes);
+ABSL_DECLARE_FLAG(int, kubelet_max_pods);
+ABSL_DECLARE_FLAG(int, kubelet_max_containers);
 
 namespace nodeproc {
 

@@ -3,8 +3,6 @@
 #include <utility>
 
 #include "kube/kubelet_client.h"
-#include "kube/pods_parser.h"
-#include "kube/summary_parser.h"
 
 namespace nodeproc {
 
@@ -30,8 +28,8 @@ std::unique_ptr<KubeletCache> MakeKubeletCache(KubeletSource* source, const Agen
   KubeletCacheOptions options;
   options.validity = config.kubelet_cache_validity;
   options.fetch_pods = config.kubelet_fetch_pods;
-  options.parse_summary = [](std::string_view json) { return ParseSummary(json); };
-  options.parse_pods = [](std::string_view json) { return ParsePods(json); };
+  options.limits.max_pods = static_cast<size_t>(config.kubelet_max_pods);
+  options.limits.max_containers = static_cast<size_t>(config.kubelet_max_containers);
   options.background = background;
   return std::make_unique<KubeletCache>(source, std::move(options));
 }

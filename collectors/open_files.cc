@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "collectors/read_fd.h"
+#include "core/read_file.h"
 #include "collectors/root_fs.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
@@ -61,10 +61,12 @@ constexpr size_t kMaxProcFileBytes = 64u << 20;
 
 // Reads a whole /proc file into `out`; 0 or -1 + errno.
 int ReadProcFile(const std::string& path, std::string* out) {
-  out->clear();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  return ReadToEndAndClose(fd, kMaxProcFileBytes, 16384, out);
+  const int err = ReadFileAt(AT_FDCWD, path.c_str(), kMaxProcFileBytes, OverLimit::kFail, out);
+  if (err != 0) {
+    errno = err;
+    return -1;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -160,9 +162,13 @@ absl::StatusOr<ProcessFiles> OpenFilesCollector::Collect(int32_t pid) {
     if (!fd_gone) LogReadError("fd", err, pid);
     out.fds_readable = false;
   } else {
-    DIR* dir = ::fdopendir(::dup(fd_dir_fd));
+    // fdopendir takes ownership of the dup only on success: close it ourselves otherwise.
+    const int dup_fd = ::dup(fd_dir_fd);
+    DIR* dir = dup_fd < 0 ? nullptr : ::fdopendir(dup_fd);
     if (dir == nullptr) {
-      LogReadError("fd", errno, pid);
+      const int err = errno;
+      if (dup_fd >= 0) ::close(dup_fd);
+      LogReadError("fd", err, pid);
       out.fds_readable = false;
     } else {
       char target[4096];

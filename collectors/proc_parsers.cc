@@ -173,6 +173,23 @@ void JoinCmdline(std::string_view raw, std::string* out) {
   }
 }
 
+void JoinTruncatedCmdline(std::string_view raw, std::string* out) {
+  // Do not strip trailing NULs: the value goes on past them. Drop a UTF-8 sequence cut short.
+  size_t end = raw.size();
+  for (size_t back = 1; back <= 4 && back <= raw.size(); ++back) {
+    const unsigned char c = static_cast<unsigned char>(raw[raw.size() - back]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte: look further back
+    const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (need > back) end = raw.size() - back;
+    break;
+  }
+  out->assign(raw.data(), end);
+  for (char& c : *out) {
+    if (c == '\0') c = ' ';
+  }
+  out->append(kCmdlineTruncatedMarker);
+}
+
 std::string JoinCmdline(std::string_view raw) {
   std::string out;
   JoinCmdline(raw, &out);

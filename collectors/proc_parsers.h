@@ -2,6 +2,7 @@
 // Pure parsers for the /proc files a process scan reads. They take the file's bytes and never
 // touch the filesystem, so they are trivially unit-tested and fuzzed. Views returned in the
 // results point into the input text.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -62,6 +63,14 @@ struct ProcIo {
 };
 // Both read_bytes and write_bytes are required.
 absl::StatusOr<ProcIo> ParseProcIo(std::string_view text);
+
+// Command lines are read up to a cap (--max-cmdline-bytes, this default): an argv may be
+// 2 MiB and a workload controls it. A cut command line ends with kCmdlineTruncatedMarker.
+inline constexpr size_t kDefaultMaxCmdlineBytes = 4096;
+inline constexpr std::string_view kCmdlineTruncatedMarker = "\xE2\x80\xA6[truncated]";  // "…[truncated]"
+// JoinCmdline of a value cut by the reader: the join, cut back to a whole UTF-8 character,
+// then kCmdlineTruncatedMarker.
+void JoinTruncatedCmdline(std::string_view raw, std::string* out);
 
 // /proc/<pid>/cmdline: NUL-separated arguments joined by single spaces (an empty argument
 // in the middle still yields its separator); trailing NULs are dropped; bytes are kept as they

@@ -17,6 +17,7 @@
 #include "collectors/proc_parsers.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "core/read_file.h"
 
 namespace nodeproc {
 namespace {
@@ -51,31 +52,11 @@ class Fd {
   int fd_;
 };
 
-// A growable byte buffer reused across reads; only grows (amortised to nothing).
-struct ReadBuffer {
-  std::string bytes;
-  size_t size = 0;
-  std::string_view view() const { return std::string_view(bytes.data(), size); }
-};
-
-// Reads the whole file `name` under dirfd. Returns 0 or an errno value.
-int ReadFileAt(int dirfd, const char* name, ReadBuffer* buf) {
-  const int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return errno;
-  Fd closer(fd);
-  if (buf->bytes.size() < 4096) buf->bytes.resize(4096);
-  buf->size = 0;
-  for (;;) {
-    if (buf->size == buf->bytes.size()) buf->bytes.resize(buf->bytes.size() * 2);
-    const ssize_t n = ::read(fd, buf->bytes.data() + buf->size, buf->bytes.size() - buf->size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return 0;
-    buf->size += static_cast<size_t>(n);
-  }
-}
+// Caps of the per-PID files (core/read_file.h never reads more). stat is < 1 KiB (comm is at
+// most 64 bytes); status and io are cut, not failed, past their cap: what is parsed comes first.
+constexpr size_t kMaxStatBytes = 8 * 1024;
+constexpr size_t kMaxStatusBytes = 64 * 1024;
+constexpr size_t kMaxIoBytes = 4 * 1024;
 
 struct LinuxDirent64 {
   uint64_t d_ino;
@@ -135,11 +116,12 @@ const char* ErrnoName(int err) {
 struct ProcfsProbe::Buffers {
   std::vector<int32_t> pids;
   std::vector<char> dirents;
-  ReadBuffer stat, status, cmdline, io;
+  std::string stat, status, cmdline, io;
 };
 
-ProcfsProbe::ProcfsProbe(std::string proc_root)
+ProcfsProbe::ProcfsProbe(std::string proc_root, size_t max_cmdline_bytes)
     : proc_root_(std::move(proc_root)),
+      max_cmdline_bytes_(max_cmdline_bytes),
       clk_tck_(std::max(1L, ::sysconf(_SC_CLK_TCK))),
       page_size_(std::max(1L, ::sysconf(_SC_PAGESIZE))),
       scan_buffers_(std::make_unique<Buffers>()),
@@ -166,12 +148,14 @@ absl::StatusOr<int> ProcfsProbe::RootFd() {
 absl::StatusOr<double> ProcfsProbe::BootTime(int root_fd) {
   absl::MutexLock lock(&root_mu_);
   if (btime_) return *btime_;
-  ReadBuffer buf;
-  if (const int err = ReadFileAt(root_fd, "stat", &buf); err != 0) {
+  std::string buf;
+  // /proc/stat grows with the CPU count (a line per CPU): 1 MiB is thousands of CPUs.
+  if (const int err = ReadFileAt(root_fd, "stat", size_t{1} << 20, OverLimit::kTruncate, &buf);
+      err != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot read ", proc_root_, "/stat: ", ::strerror(err)));
   }
-  absl::StatusOr<uint64_t> btime = ParseBootTime(buf.view());
+  absl::StatusOr<uint64_t> btime = ParseBootTime(buf);
   if (!btime.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat(proc_root_, "/stat: ", btime.status().message()));
@@ -256,24 +240,25 @@ bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b
   Fd dir_closer(dir);
 
   // Required: stat.
-  if (const int err = ReadFileAt(dir, "stat", &b->stat); err != 0) {
+  if (const int err = ReadFileAt(dir, "stat", kMaxStatBytes, OverLimit::kFail, &b->stat); err != 0) {
     if (!IsVanished(err)) NoteProblem(kStatUnreadable, "stat", err, pid);
     return false;
   }
-  absl::StatusOr<ProcStat> st = ParseProcStat(b->stat.view());
+  absl::StatusOr<ProcStat> st = ParseProcStat(b->stat);
   if (!st.ok()) {
     // An exited process may read as empty: not worth a log line.
-    if (b->stat.size != 0) NoteProblem(kStatUnparsable, "stat", 0, pid);
+    if (!b->stat.empty()) NoteProblem(kStatUnparsable, "stat", 0, pid);
     return false;
   }
   // Required: status (real uid).
-  if (const int err = ReadFileAt(dir, "status", &b->status); err != 0) {
+  if (const int err = ReadFileAt(dir, "status", kMaxStatusBytes, OverLimit::kTruncate, &b->status);
+      err != 0) {
     if (!IsVanished(err)) NoteProblem(kStatusUnreadable, "status", err, pid);
     return false;
   }
-  absl::StatusOr<ProcStatus> status = ParseProcStatus(b->status.view());
+  absl::StatusOr<ProcStatus> status = ParseProcStatus(b->status);
   if (!status.ok()) {
-    if (b->status.size != 0) NoteProblem(kStatusUnparsable, "status", 0, pid);
+    if (!b->status.empty()) NoteProblem(kStatusUnparsable, "status", 0, pid);
     return false;
   }
 
@@ -306,8 +291,8 @@ bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b
     r->fds = 0;
     r->read_bytes.reset();
     r->write_bytes.reset();
-    if (ReadFileAt(dir, "io", &b->io) == 0) {
-      if (absl::StatusOr<ProcIo> io = ParseProcIo(b->io.view()); io.ok()) {
+    if (ReadFileAt(dir, "io", kMaxIoBytes, OverLimit::kTruncate, &b->io) == 0) {
+      if (absl::StatusOr<ProcIo> io = ParseProcIo(b->io); io.ok()) {
         r->read_bytes = io->read_bytes;
         r->write_bytes = io->write_bytes;
       }
@@ -315,15 +300,38 @@ bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b
     return true;
   }
 
-  // Required: cmdline (empty for zombies, which is fine).
-  if (const int err = ReadFileAt(dir, "cmdline", &b->cmdline); err != 0) {
-    if (!IsVanished(err)) NoteProblem(kCmdlineUnreadable, "cmdline", err, pid);
-    return false;
+  // Required: cmdline (empty for zombies, which is fine). Read once per (pid, start time,
+  // comm): reading it takes the target's mmap lock, so a stuck process can only hang the read
+  // of a new process, and an exec (new comm) is seen. Bounded by max_cmdline_bytes_.
+  CmdlineEntry& cached = cmdlines_[pid];
+  if (cached.scan == 0 || cached.start_ticks != st->start_ticks || cached.comm != st->comm) {
+    bool truncated = false;
+    if (const int err = ReadFileAt(dir, "cmdline", max_cmdline_bytes_, OverLimit::kTruncate,
+                                   &b->cmdline, &truncated);
+        err != 0) {
+      cmdlines_.erase(pid);
+      if (!IsVanished(err)) NoteProblem(kCmdlineUnreadable, "cmdline", err, pid);
+      return false;
+    }
+    // Kept NUL-separated (the privacy step scrubs the argument vector before the join); the
+    // joined form is the same bytes with NULs as spaces.
+    if (truncated) {
+      JoinTruncatedCmdline(b->cmdline, &cached.args);
+    } else {
+      JoinCmdline(b->cmdline, &cached.args);
+    }
+    const size_t n = std::min(cached.args.size(), b->cmdline.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (b->cmdline[i] == '\0') cached.args[i] = '\0';
+    }
+    cached.args.shrink_to_fit();
+    cached.start_ticks = st->start_ticks;
+    cached.comm.assign(st->comm.data(), st->comm.size());
   }
-  JoinCmdline(b->cmdline.view(), &r->cmdline);
-  std::string_view args = b->cmdline.view();
-  while (!args.empty() && args.back() == '\0') args.remove_suffix(1);
-  r->args.assign(args.data(), args.size());  // for scrubbing before the join (privacy step)
+  cached.scan = scan_number_;
+  r->args = cached.args;
+  r->cmdline = cached.args;
+  std::replace(r->cmdline.begin(), r->cmdline.end(), '\0', ' ');
 
   // Optional: io and fd. A failure there is either the process exiting (then drop it whole,
   // silently) or a real limit such as permission denied or a kernel without task io
@@ -338,10 +346,10 @@ bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b
   bool check_vanished = false;
   r->read_bytes.reset();
   r->write_bytes.reset();
-  if (const int err = ReadFileAt(dir, "io", &b->io); err != 0) {
+  if (const int err = ReadFileAt(dir, "io", kMaxIoBytes, OverLimit::kTruncate, &b->io); err != 0) {
     check_vanished |= IsVanished(err);
     problems[num_problems++] = {IsVanished(err) ? kIoMissing : kIoDenied, "io", err};
-  } else if (absl::StatusOr<ProcIo> io = ParseProcIo(b->io.view()); io.ok()) {
+  } else if (absl::StatusOr<ProcIo> io = ParseProcIo(b->io); io.ok()) {
     r->read_bytes = io->read_bytes;
     r->write_bytes = io->write_bytes;
   } else {
@@ -382,6 +390,10 @@ absl::Status ProcfsProbe::Scan(std::vector<ProcessRecord>* out) {
   Buffers* b = scan_buffers_.get();
   if (absl::Status s = ListPids(*root_fd, b); !s.ok()) return s;
 
+  if (++scan_number_ == 0) scan_number_ = 1;  // 0 marks a fresh cache entry
+  // One allocation for all the rows: growing by doubling would hold 1.5x the records while
+  // moving them (tens of MB at 100k PIDs).
+  out->reserve(b->pids.size());
   size_t n = 0;
   for (const int32_t pid : b->pids) {
     if (n == out->size()) out->emplace_back();
@@ -389,6 +401,8 @@ absl::Status ProcfsProbe::Scan(std::vector<ProcessRecord>* out) {
   }
   out->resize(n);
   NoteRecoveries();
+  // Bounded by the live processes: entries of PIDs not read in this scan go.
+  absl::erase_if(cmdlines_, [this](const auto& kv) { return kv.second.scan != scan_number_; });
   return absl::OkStatus();
 }
 
@@ -413,13 +427,13 @@ absl::Status ProcfsProbe::SampleCpu(std::vector<CpuSample>* out) {
 bool ProcfsProbe::SampleStat(int root_fd, int32_t pid, double btime, Buffers* b, CpuSample* s) {
   char path[32];
   ::snprintf(path, sizeof path, "%d/stat", pid);
-  if (const int err = ReadFileAt(root_fd, path, &b->stat); err != 0) {
+  if (const int err = ReadFileAt(root_fd, path, kMaxStatBytes, OverLimit::kFail, &b->stat); err != 0) {
     if (!IsVanished(err) && err != ENOTDIR) NoteProblem(kStatUnreadable, "stat", err, pid);
     return false;
   }
-  absl::StatusOr<ProcStat> st = ParseProcStat(b->stat.view());
+  absl::StatusOr<ProcStat> st = ParseProcStat(b->stat);
   if (!st.ok()) {
-    if (b->stat.size != 0) NoteProblem(kStatUnparsable, "stat", 0, pid);
+    if (!b->stat.empty()) NoteProblem(kStatUnparsable, "stat", 0, pid);
     return false;
   }
   s->pid = pid;

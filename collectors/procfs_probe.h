@@ -20,10 +20,12 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "collectors/probe.h"
+#include "collectors/proc_parsers.h"
 #include "core/cpu_sample.h"
 #include "core/process_record.h"
 
@@ -31,7 +33,10 @@ namespace nodeproc {
 
 class ProcfsProbe : public Probe {
  public:
-  explicit ProcfsProbe(std::string proc_root);
+  // Command lines longer than `max_cmdline_bytes` are cut (never read further) and end with
+  // kCmdlineTruncatedMarker (collectors/proc_parsers.h).
+  explicit ProcfsProbe(std::string proc_root,
+                       size_t max_cmdline_bytes = kDefaultMaxCmdlineBytes);
   ~ProcfsProbe() override;
   ProcfsProbe(const ProcfsProbe&) = delete;
   ProcfsProbe& operator=(const ProcfsProbe&) = delete;
@@ -47,6 +52,10 @@ class ProcfsProbe : public Probe {
   absl::Status SampleCpu(std::vector<CpuSample>* out) override;
 
   const std::string& proc_root() const { return proc_root_; }
+  size_t cached_cmdlines_for_test() {
+    absl::MutexLock lock(&scan_mu_);
+    return cmdlines_.size();
+  }
 
   // For a probe that sees most processes another way (the BPF probe reads /proc only for what
   // the kernel does not hand it): the root's PID listing (sorted), one PID's full record or CPU
@@ -66,7 +75,8 @@ class ProcfsProbe : public Probe {
   absl::StatusOr<double> BootTime(int root_fd);
   absl::Status ListPids(int root_fd, Buffers* b);
   // Fills *r for one PID; false when the PID is to be dropped.
-  bool ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b, ProcessRecord* r);
+  bool ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b, ProcessRecord* r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
   // One PID's stat into *s; false when gone or unparsable.
   bool SampleStat(int root_fd, int32_t pid, double btime, Buffers* b, CpuSample* s);
   // Logs a read problem rate-limited per cause (not per PID per scan).
@@ -75,6 +85,7 @@ class ProcfsProbe : public Probe {
   void NoteRecoveries();
 
   const std::string proc_root_;
+  const size_t max_cmdline_bytes_;
   const long clk_tck_;
   const long page_size_;
 
@@ -84,6 +95,15 @@ class ProcfsProbe : public Probe {
 
   absl::Mutex scan_mu_;
   std::unique_ptr<Buffers> scan_buffers_ ABSL_GUARDED_BY(scan_mu_);
+  // Command lines by pid, valid for one (start time, comm); kept only for PIDs of the last scan.
+  struct CmdlineEntry {
+    uint64_t start_ticks = 0;
+    std::string comm;
+    std::string args;  // NUL-separated, bounded by max_cmdline_bytes_ (+ the truncation marker)
+    uint32_t scan = 0;  // the scan that last saw it; 0 = not filled yet
+  };
+  absl::flat_hash_map<int32_t, CmdlineEntry> cmdlines_ ABSL_GUARDED_BY(scan_mu_);
+  uint32_t scan_number_ ABSL_GUARDED_BY(scan_mu_) = 0;
   absl::Mutex sample_mu_;
   std::unique_ptr<Buffers> sample_buffers_ ABSL_GUARDED_BY(sample_mu_);
 

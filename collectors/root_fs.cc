@@ -1,6 +1,6 @@
 #include "collectors/root_fs.h"
 
-#include "collectors/read_fd.h"
+#include "core/read_file.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -63,7 +63,14 @@ int ReadFileInRoot(int root_fd, std::string_view path, size_t max_bytes, std::st
     return -1;
   }
   if (st_out != nullptr) *st_out = st;
-  return ReadToEndAndClose(fd, max_bytes, static_cast<size_t>(st.st_size) + 1, out);
+  const int err = ReadFdBounded(fd, max_bytes, OverLimit::kFail, out, nullptr,
+                                static_cast<size_t>(st.st_size) + 1);
+  ::close(fd);
+  if (err != 0) {
+    errno = err;
+    return -1;
+  }
+  return 0;
 }
 
 }  // namespace nodeproc

@@ -1,9 +1,13 @@
 #pragma once
-// Writes a whole file atomically, the way SnapshotWriter writes process_<ts>.csv: the contents
-// go to "<dir>/.<name>.<pid>.tmp" (so SnapshotWriter's stale-temp cleanup also removes ours),
-// which is fsynced and renamed over <dir>/<name>, then the folder is fsynced. A reader sees a
-// whole file or none. On any error, on cancellation, or when a writer is destroyed without
-// Commit(), the temp file is unlinked and the target is left untouched.
+// The one atomic file writer (process and files CSV snapshots): the contents go to
+// "<dir>/.<name>.<pid>.tmp", which is fsynced and renamed over <dir>/<name>, then the folder is
+// fsynced. A reader sees a whole file or none. On any error, on cancellation, or when a writer
+// is destroyed without Commit(), the temp file is unlinked and the target is left untouched.
+//
+// Ownership: the writer holds an exclusive flock(2) on its temp file from creation until it is
+// renamed or removed. A temp file whose lock is free has no live writer (its writer was killed:
+// the kernel drops the lock with the process), so RemoveUnownedTempFile() can remove it at
+// start-up however young it is, and never removes one being written.
 #include <atomic>
 #include <string>
 #include <string_view>
@@ -43,6 +47,14 @@ class AtomicFileWriter {
   std::string buf_;
   int fd_ = -1;
 };
+
+// Removes `path` if it is a regular file no live writer owns (its flock is free). Returns true
+// when removed; false when owned, gone, not a regular file or not removable.
+bool RemoveUnownedTempFile(const std::string& path);
+
+// errno -> status: ENOSPC/EDQUOT ResourceExhausted, EACCES/EPERM/EROFS PermissionDenied,
+// ENOENT/ENOTDIR FailedPrecondition, else Internal; the message is "<what> <path>: strerror".
+absl::Status FileErrorStatus(int err, std::string_view what, std::string_view path);
 
 // One-shot form. CancelledError when `cancel` became true (checked between 64 KiB chunks);
 // otherwise an error naming the path and strerror.

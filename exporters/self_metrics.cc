@@ -8,17 +8,18 @@ namespace {
 
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
-using prometheus::MetricType;
-
-MetricFamily Family(std::string name, std::string help, MetricType type) {
-  MetricFamily family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = type;
-  return family;
-}
 
 double UnixSeconds(absl::Time t) { return absl::ToDoubleSeconds(t - absl::UnixEpoch()); }
+double Seconds(absl::Duration d) { return std::max(0.0, absl::ToDoubleSeconds(d)); }
+
+// prometheus-cpp keeps labels sorted by name; the exposition keeps the documented order
+// (exporters/METRICS.md) for the families with two labels.
+void OrderLabels(MetricFamily& family, const std::string& first) {
+  for (ClientMetric& m : family.metric) {
+    std::stable_partition(m.label.begin(), m.label.end(),
+                          [&](const ClientMetric::Label& l) { return l.name == first; });
+  }
+}
 
 }  // namespace
 
@@ -35,186 +36,177 @@ const std::vector<double>& SelfMetrics::FilesDurationBuckets() {
 
 SelfMetrics::SelfMetrics(std::string version, std::string commit,
                          std::function<absl::Time()> clock)
-    : version_(std::move(version)), commit_(std::move(commit)), clock_(std::move(clock)) {
-  scan_.counts.assign(DurationBuckets().size() + 1, 0);
-  sampler_.counts.assign(DurationBuckets().size() + 1, 0);
-  files_duration_.counts.assign(FilesDurationBuckets().size() + 1, 0);
+    : version_(std::move(version)),
+      commit_(std::move(commit)),
+      clock_(std::move(clock)),
+      registry_(std::make_shared<prometheus::Registry>()) {
+  // Families in exposition order.
+  prometheus::BuildGauge()
+      .Name("nodeproc_build_info")
+      .Help("Build of the running agent (always 1).")
+      .Register(*registry_)
+      .Add({{"version", version_}, {"commit", commit_}})
+      .Set(1);
+  scan_ = &prometheus::BuildHistogram()
+               .Name("nodeproc_scan_duration_seconds")
+               .Help("Duration of a full process scan.")
+               .Register(*registry_)
+               .Add({}, DurationBuckets());
+  sampler_ = &prometheus::BuildHistogram()
+                  .Name("nodeproc_sampler_duration_seconds")
+                  .Help("Duration of one CPU sampler pass.")
+                  .Register(*registry_)
+                  .Add({}, DurationBuckets());
+  processes_seen_family_ = &prometheus::BuildGauge()
+                                .Name("nodeproc_scan_processes")
+                                .Help("Processes seen by the last full scan.")
+                                .Register(*registry_);
+  kubelet_requests_family_ = &prometheus::BuildCounter()
+                                  .Name("nodeproc_kubelet_requests_total")
+                                  .Help("Kubelet requests by endpoint and outcome.")
+                                  .Register(*registry_);
+  kubelet_dropped_family_ =
+      &prometheus::BuildCounter()
+           .Name("nodeproc_kubelet_dropped_total")
+           .Help("Kubelet response data dropped by the parse limits, by endpoint and kind.")
+           .Register(*registry_);
+  kubelet_age_family_ = &prometheus::BuildGauge()
+                             .Name("nodeproc_kubelet_cache_age_seconds")
+                             .Help("Age of the kubelet data being served.")
+                             .Register(*registry_);
+  auto& snapshots = prometheus::BuildCounter()
+                        .Name("nodeproc_snapshots_total")
+                        .Help("CSV snapshots by result.")
+                        .Register(*registry_);
+  snapshot_failures_ = &snapshots.Add({{"result", "failure"}});
+  snapshot_successes_ = &snapshots.Add({{"result", "success"}});
+  last_snapshot_family_ =
+      &prometheus::BuildGauge()
+           .Name("nodeproc_snapshot_last_success_timestamp_seconds")
+           .Help("When the last CSV snapshot was written, since the Unix epoch.")
+           .Register(*registry_);
+  files_duration_family_ =
+      &prometheus::BuildHistogram()
+           .Name("nodeproc_files_snapshot_duration_seconds")
+           .Help("Duration of the files phase of a deep snapshot (open and mapped files of every "
+                 "process, with their packages).")
+           .Register(*registry_);
+  files_rows_family_ = &prometheus::BuildCounter()
+                            .Name("nodeproc_files_snapshot_rows_total")
+                            .Help("File rows written to files CSV snapshots.")
+                            .Register(*registry_);
+  files_results_family_ = &prometheus::BuildCounter()
+                               .Name("nodeproc_files_snapshots_total")
+                               .Help("Files CSV snapshots by result.")
+                               .Register(*registry_);
 }
 
-void SelfMetrics::Observe(Histogram& h, absl::Duration d, const std::vector<double>& bounds) {
-  const double seconds = std::max(0.0, absl::ToDoubleSeconds(d));
-  const size_t bucket = static_cast<size_t>(
-      std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
-  ++h.counts[bucket];
-  ++h.count;
-  h.sum += seconds;
-}
+void SelfMetrics::ObserveScanDuration(absl::Duration d) { scan_->Observe(Seconds(d)); }
 
-void SelfMetrics::ObserveScanDuration(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
-  Observe(scan_, d);
-}
-
-void SelfMetrics::ObserveSamplerDuration(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
-  Observe(sampler_, d);
-}
+void SelfMetrics::ObserveSamplerDuration(absl::Duration d) { sampler_->Observe(Seconds(d)); }
 
 void SelfMetrics::SetProcessesSeen(uint64_t count) {
   absl::MutexLock lock(&mu_);
-  processes_seen_ = count;
+  if (processes_seen_ == nullptr) processes_seen_ = &processes_seen_family_->Add({});
+  processes_seen_->Set(static_cast<double>(count));
+}
+
+void SelfMetrics::SetCounterFamily(prometheus::Family<prometheus::Counter>& family,
+                                   std::map<std::string, prometheus::Counter*>& series,
+                                   const std::map<std::string, uint64_t>& counts, const char* la,
+                                   const char* lb, const char* missing_b) {
+  for (auto it = series.begin(); it != series.end();) {
+    auto c = counts.find(it->first);
+    if (c == counts.end() || static_cast<double>(c->second) < it->second->Value()) {
+      family.Remove(it->second);
+      it = series.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [key, count] : counts) {
+    prometheus::Counter*& counter = series[key];
+    if (counter == nullptr) {
+      const size_t colon = key.rfind(':');
+      counter = &family.Add({{la, colon == std::string::npos ? key : key.substr(0, colon)},
+                             {lb, colon == std::string::npos ? missing_b : key.substr(colon + 1)}});
+    }
+    const double delta = static_cast<double>(count) - counter->Value();
+    if (delta > 0) counter->Increment(delta);
+  }
 }
 
 void SelfMetrics::SetKubeletRequestCounts(const std::map<std::string, uint64_t>& counts) {
   absl::MutexLock lock(&mu_);
-  kubelet_requests_ = counts;
+  SetCounterFamily(*kubelet_requests_family_, kubelet_requests_, counts, "endpoint", "code",
+                   "unknown");
+}
+
+void SelfMetrics::SetKubeletDroppedCounts(const std::map<std::string, uint64_t>& counts) {
+  absl::MutexLock lock(&mu_);
+  SetCounterFamily(*kubelet_dropped_family_, kubelet_dropped_, counts, "endpoint", "kind",
+                   "unknown");
 }
 
 void SelfMetrics::SetKubeletCacheAge(absl::Duration age) { SetKubeletDataTime(clock_() - age); }
 
 void SelfMetrics::SetKubeletDataTime(absl::Time fetched_at) {
   absl::MutexLock lock(&mu_);
+  if (kubelet_age_ == nullptr) kubelet_age_ = &kubelet_age_family_->Add({});
   kubelet_data_time_ = fetched_at;
 }
 
 void SelfMetrics::RecordSnapshotSuccess(absl::Time written_at) {
   absl::MutexLock lock(&mu_);
-  ++snapshot_successes_;
-  last_snapshot_ = written_at;
+  snapshot_successes_->Increment();
+  if (last_snapshot_ == nullptr) last_snapshot_ = &last_snapshot_family_->Add({});
+  last_snapshot_->Set(UnixSeconds(written_at));
 }
 
-void SelfMetrics::RecordSnapshotFailure() {
-  absl::MutexLock lock(&mu_);
-  ++snapshot_failures_;
-}
+void SelfMetrics::RecordSnapshotFailure() { snapshot_failures_->Increment(); }
 
 void SelfMetrics::EnableFilesSnapshotMetrics() {
   absl::MutexLock lock(&mu_);
-  files_enabled_ = true;
+  if (files_duration_ != nullptr) return;
+  files_duration_ = &files_duration_family_->Add({}, FilesDurationBuckets());
+  files_rows_ = &files_rows_family_->Add({});
+  files_failures_ = &files_results_family_->Add({{"result", "failure"}});
+  files_successes_ = &files_results_family_->Add({{"result", "success"}});
 }
 
 void SelfMetrics::RecordFilesSnapshotSuccess(absl::Duration duration, uint64_t rows) {
+  EnableFilesSnapshotMetrics();
   absl::MutexLock lock(&mu_);
-  files_enabled_ = true;
-  Observe(files_duration_, duration, FilesDurationBuckets());
-  files_rows_ += rows;
-  ++files_successes_;
+  files_duration_->Observe(Seconds(duration));
+  files_rows_->Increment(static_cast<double>(rows));
+  files_successes_->Increment();
 }
 
 void SelfMetrics::RecordFilesSnapshotFailure() {
+  EnableFilesSnapshotMetrics();
   absl::MutexLock lock(&mu_);
-  files_enabled_ = true;
-  ++files_failures_;
+  files_failures_->Increment();
 }
 
 std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   const absl::Time now = clock_();
-  absl::MutexLock lock(&mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    // The age keeps growing between updates: computed at each scrape.
+    if (kubelet_age_ != nullptr && kubelet_data_time_) {
+      kubelet_age_->Set(Seconds(now - *kubelet_data_time_));
+    }
+  }
+  std::vector<MetricFamily> families = registry_->Collect();
   std::vector<MetricFamily> out;
-
-  MetricFamily build = Family("nodeproc_build_info",
-                              "Build of the running agent (always 1).", MetricType::Gauge);
-  ClientMetric info;
-  info.label = {{"version", version_}, {"commit", commit_}};
-  info.gauge.value = 1;
-  build.metric.push_back(std::move(info));
-  out.push_back(std::move(build));
-
-  auto histogram = [&](const char* name, const char* help, const Histogram& h,
-                       const std::vector<double>& bounds = DurationBuckets()) {
-    MetricFamily family = Family(name, help, MetricType::Histogram);
-    ClientMetric metric;
-    metric.histogram.sample_count = h.count;
-    metric.histogram.sample_sum = h.sum;
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < bounds.size(); ++i) {
-      cumulative += h.counts[i];
-      metric.histogram.bucket.push_back({cumulative, bounds[i]});
+  out.reserve(families.size());
+  for (MetricFamily& f : families) {
+    if (f.metric.empty()) continue;  // nothing known yet: absent rather than a misleading 0
+    if (f.name == "nodeproc_build_info") OrderLabels(f, "version");
+    if (f.name == "nodeproc_kubelet_requests_total" || f.name == "nodeproc_kubelet_dropped_total") {
+      OrderLabels(f, "endpoint");
     }
-    // The serializer adds the +Inf bucket from sample_count.
-    family.metric.push_back(std::move(metric));
-    out.push_back(std::move(family));
-  };
-  histogram("nodeproc_scan_duration_seconds", "Duration of a full process scan.", scan_);
-  histogram("nodeproc_sampler_duration_seconds", "Duration of one CPU sampler pass.", sampler_);
-
-  if (processes_seen_) {
-    MetricFamily seen = Family("nodeproc_scan_processes",
-                               "Processes seen by the last full scan.", MetricType::Gauge);
-    ClientMetric metric;
-    metric.gauge.value = static_cast<double>(*processes_seen_);
-    seen.metric.push_back(std::move(metric));
-    out.push_back(std::move(seen));
-  }
-
-  if (!kubelet_requests_.empty()) {
-    MetricFamily requests = Family("nodeproc_kubelet_requests_total",
-                                   "Kubelet requests by endpoint and outcome.",
-                                   MetricType::Counter);
-    for (const auto& [key, count] : kubelet_requests_) {
-      const size_t colon = key.rfind(':');
-      ClientMetric metric;
-      metric.label = {{"endpoint", colon == std::string::npos ? key : key.substr(0, colon)},
-                      {"code", colon == std::string::npos ? "unknown" : key.substr(colon + 1)}};
-      metric.counter.value = static_cast<double>(count);
-      requests.metric.push_back(std::move(metric));
-    }
-    out.push_back(std::move(requests));
-  }
-
-  if (kubelet_data_time_) {
-    MetricFamily age = Family("nodeproc_kubelet_cache_age_seconds",
-                              "Age of the kubelet data being served.", MetricType::Gauge);
-    ClientMetric metric;
-    metric.gauge.value = std::max(0.0, absl::ToDoubleSeconds(now - *kubelet_data_time_));
-    age.metric.push_back(std::move(metric));
-    out.push_back(std::move(age));
-  }
-
-  MetricFamily snapshots =
-      Family("nodeproc_snapshots_total", "CSV snapshots by result.", MetricType::Counter);
-  for (const auto& [result, count] :
-       {std::pair<const char*, uint64_t>{"failure", snapshot_failures_},
-        std::pair<const char*, uint64_t>{"success", snapshot_successes_}}) {
-    ClientMetric metric;
-    metric.label = {{"result", result}};
-    metric.counter.value = static_cast<double>(count);
-    snapshots.metric.push_back(std::move(metric));
-  }
-  out.push_back(std::move(snapshots));
-
-  if (last_snapshot_) {
-    MetricFamily last = Family("nodeproc_snapshot_last_success_timestamp_seconds",
-                               "When the last CSV snapshot was written, since the Unix epoch.",
-                               MetricType::Gauge);
-    ClientMetric metric;
-    metric.gauge.value = UnixSeconds(*last_snapshot_);
-    last.metric.push_back(std::move(metric));
-    out.push_back(std::move(last));
-  }
-
-  if (files_enabled_) {
-    histogram("nodeproc_files_snapshot_duration_seconds",
-              "Duration of the files phase of a deep snapshot (open and mapped files of every "
-              "process, with their packages).",
-              files_duration_, FilesDurationBuckets());
-    MetricFamily rows = Family("nodeproc_files_snapshot_rows_total",
-                               "File rows written to files CSV snapshots.", MetricType::Counter);
-    ClientMetric rows_metric;
-    rows_metric.counter.value = static_cast<double>(files_rows_);
-    rows.metric.push_back(std::move(rows_metric));
-    out.push_back(std::move(rows));
-    MetricFamily results = Family("nodeproc_files_snapshots_total",
-                                  "Files CSV snapshots by result.", MetricType::Counter);
-    for (const auto& [result, count] :
-         {std::pair<const char*, uint64_t>{"failure", files_failures_},
-          std::pair<const char*, uint64_t>{"success", files_successes_}}) {
-      ClientMetric metric;
-      metric.label = {{"result", result}};
-      metric.counter.value = static_cast<double>(count);
-      results.metric.push_back(std::move(metric));
-    }
-    out.push_back(std::move(results));
+    out.push_back(std::move(f));
   }
   return out;
 }

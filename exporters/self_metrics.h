@@ -5,15 +5,22 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "prometheus/collectable.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "prometheus/metric_family.h"
+#include "prometheus/registry.h"
 
 namespace nodeproc {
 
@@ -31,6 +38,9 @@ class SelfMetrics : public prometheus::Collectable {
   // {"pods:403", 1}, {"summary:timeout", 2}); replaces what was set before. A key without ':'
   // is an endpoint with code "unknown".
   void SetKubeletRequestCounts(const std::map<std::string, uint64_t>& counts);
+  // Cumulative kubelet data dropped by the parse limits, keyed "endpoint:kind"
+  // ({"summary:pod", 120}); replaces what was set before (KubeletCacheStats::dropped).
+  void SetKubeletDroppedCounts(const std::map<std::string, uint64_t>& counts);
   // Age of the kubelet data served, as of now; the exported age keeps growing from there
   // until the next call. SetKubeletDataTime is the same given the fetch time.
   void SetKubeletCacheAge(absl::Duration age);
@@ -52,32 +62,43 @@ class SelfMetrics : public prometheus::Collectable {
   static const std::vector<double>& FilesDurationBuckets();
 
  private:
-  struct Histogram {
-    std::vector<uint64_t> counts;  // per bucket (not cumulative), +Inf last
-    uint64_t count = 0;
-    double sum = 0;
-  };
-  static void Observe(Histogram& h, absl::Duration d,
-                      const std::vector<double>& bounds = DurationBuckets());
+  // Replaces the series of a counter family by `counts` ("<a>:<b>" keys, labels la/lb);
+  // a series whose count went down or whose key went away is removed and re-added.
+  void SetCounterFamily(prometheus::Family<prometheus::Counter>& family,
+                        std::map<std::string, prometheus::Counter*>& series,
+                        const std::map<std::string, uint64_t>& counts, const char* la,
+                        const char* lb, const char* missing_b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string version_;
   const std::string commit_;
   const std::function<absl::Time()> clock_;
+  // Every family lives in this registry (prometheus-cpp's own metrics and histograms); a family
+  // without series yet is left out of Collect().
+  const std::shared_ptr<prometheus::Registry> registry_;
 
   mutable absl::Mutex mu_;
-  Histogram scan_ ABSL_GUARDED_BY(mu_);
-  Histogram sampler_ ABSL_GUARDED_BY(mu_);
-  std::optional<uint64_t> processes_seen_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, uint64_t> kubelet_requests_ ABSL_GUARDED_BY(mu_);
+  prometheus::Histogram* scan_;
+  prometheus::Histogram* sampler_;
+  prometheus::Family<prometheus::Gauge>* processes_seen_family_;
+  prometheus::Gauge* processes_seen_ ABSL_GUARDED_BY(mu_) = nullptr;
+  prometheus::Family<prometheus::Counter>* kubelet_requests_family_;
+  std::map<std::string, prometheus::Counter*> kubelet_requests_ ABSL_GUARDED_BY(mu_);
+  prometheus::Family<prometheus::Counter>* kubelet_dropped_family_;
+  std::map<std::string, prometheus::Counter*> kubelet_dropped_ ABSL_GUARDED_BY(mu_);
+  prometheus::Family<prometheus::Gauge>* kubelet_age_family_;
+  prometheus::Gauge* kubelet_age_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::optional<absl::Time> kubelet_data_time_ ABSL_GUARDED_BY(mu_);
-  uint64_t snapshot_successes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t snapshot_failures_ ABSL_GUARDED_BY(mu_) = 0;
-  std::optional<absl::Time> last_snapshot_ ABSL_GUARDED_BY(mu_);
-  bool files_enabled_ ABSL_GUARDED_BY(mu_) = false;
-  Histogram files_duration_ ABSL_GUARDED_BY(mu_);
-  uint64_t files_rows_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t files_successes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t files_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  prometheus::Counter* snapshot_successes_;
+  prometheus::Counter* snapshot_failures_;
+  prometheus::Family<prometheus::Gauge>* last_snapshot_family_;
+  prometheus::Gauge* last_snapshot_ ABSL_GUARDED_BY(mu_) = nullptr;
+  prometheus::Family<prometheus::Histogram>* files_duration_family_;
+  prometheus::Family<prometheus::Counter>* files_rows_family_;
+  prometheus::Family<prometheus::Counter>* files_results_family_;
+  prometheus::Histogram* files_duration_ ABSL_GUARDED_BY(mu_) = nullptr;
+  prometheus::Counter* files_rows_ ABSL_GUARDED_BY(mu_) = nullptr;
+  prometheus::Counter* files_successes_ ABSL_GUARDED_BY(mu_) = nullptr;
+  prometheus::Counter* files_failures_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace nodeproc

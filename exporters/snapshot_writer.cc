@@ -1,7 +1,10 @@
 #include "exporters/snapshot_writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,7 +20,7 @@
 #include "absl/time/clock.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
-#include "core/platform.h"
+#include "exporters/atomic_file.h"
 #include "exporters/csv_format.h"
 
 namespace nodeproc {
@@ -28,28 +31,6 @@ namespace fs = std::filesystem;
 constexpr std::string_view kPrefix = "process_";
 constexpr std::string_view kFilesPrefix = "files_";
 constexpr std::string_view kSuffix = ".csv";
-constexpr size_t kFlushBytes = 64 * 1024;
-constexpr absl::Duration kStaleTemp = absl::Minutes(1);
-
-absl::Status ErrnoStatus(int err, std::string_view what, std::string_view path) {
-  std::string msg = absl::StrCat(ToAbsl(what), " ", ToAbsl(path), ": ", strerror(err));
-  switch (err) {
-    case ENOSPC:
-#ifdef EDQUOT  // not on Windows
-    case EDQUOT:
-#endif
-      return absl::ResourceExhaustedError(msg);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(msg);
-    case ENOENT:
-    case ENOTDIR:
-      return absl::FailedPreconditionError(msg);
-    default:
-      return absl::InternalError(msg);
-  }
-}
 
 // ".process_<ts>.csv.<pid>.tmp" or ".files_<ts>.csv.<pid>.tmp" (exporters/atomic_file.h).
 bool IsTempName(std::string_view name) {
@@ -100,9 +81,9 @@ std::vector<fs::path> AgentStartDirs(const std::string& machine_dir) {
   for (fs::directory_iterator it(machine_dir, ec), end; !ec && it != end; it.increment(ec)) {
     // Real folders only (lstat): a symlink planted in the snapshot folder must not lead
     // retention, which deletes files, outside it.
-    if (!platform::StatNoFollow(it->path().string()).is_dir) continue;
-    const platform::PathKind process = platform::StatNoFollow((it->path() / "process").string());
-    if (process.exists && !process.is_dir) continue;
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (::lstat((it->path() / "process").c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) continue;
     dirs.push_back(it->path());
   }
   return dirs;
@@ -141,17 +122,15 @@ SnapshotWriter::SnapshotWriter(SnapshotWriterOptions options) : options_(std::mo
 }
 
 void SnapshotWriter::RemoveStaleTempFiles() {
-  const absl::Time cutoff = absl::Now() - kStaleTemp;
+  // Any age: a temp file whose writer's lock is free was left by a killed writer
+  // (exporters/atomic_file.h); one a live writer holds is left alone.
   for (const fs::path& start_dir : AgentStartDirs(machine_dir_)) {
     std::error_code ec;
     for (fs::directory_iterator it(start_dir / "process", ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
       if (!IsTempName(name)) continue;
-      const platform::PathKind kind = platform::StatNoFollow(it->path().string());
-      if (!kind.is_regular) continue;
-      if (absl::FromTimeT(kind.mtime) > cutoff) continue;  // maybe another writer's, in progress
-      if (platform::RemoveFile(it->path().string()) == 0) {
-        LogInfo("removed stale snapshot temp file", {{"path", it->path().string()}});
+      if (RemoveUnownedTempFile(it->path().string())) {
+        LogInfo("removed a snapshot temp file left by a killed writer", {{"path", it->path().string()}});
       }
     }
   }
@@ -161,50 +140,27 @@ absl::StatusOr<std::string> SnapshotWriter::Write(const Snapshot& snapshot,
                                                   const std::atomic<bool>& cancel) {
   std::error_code ec;
   fs::create_directories(process_dir_, ec);
-  if (ec) return ErrnoStatus(ec.value(), "cannot create snapshot folder", process_dir_);
+  if (ec) return FileErrorStatus(ec.value(), "cannot create snapshot folder", process_dir_);
 
   const std::string name = absl::StrCat(ToAbsl(kPrefix), CompactTime(snapshot.taken_at), ToAbsl(kSuffix));
   const std::string final_path = absl::StrCat(process_dir_, "/", name);
-  const std::string temp_path = absl::StrCat(process_dir_, "/.", name, ".", platform::ProcessId(), ".tmp");
-
-  const int fd = platform::CreateForWrite(temp_path);
-  if (fd < 0) return ErrnoStatus(errno, "cannot create snapshot file", temp_path);
-
-  // Any way out but success removes the temp file.
-  auto fail = [&](absl::Status status) {
-    platform::CloseFile(fd);
-    platform::RemoveFile(temp_path);
-    return status;
+  AtomicFileWriter out(final_path);
+  if (absl::Status s = out.Open(); !s.ok()) return s;
+  auto cancelled = [&] {
+    out.Abort();
+    return absl::CancelledError(absl::StrCat("snapshot cancelled: ", final_path));
   };
-
-  std::string buf;
-  buf.reserve(kFlushBytes + 4096);
-  buf.append(CsvHeader());
+  if (absl::Status s = out.Append(CsvHeader()); !s.ok()) return s;
+  std::string row;
   for (const ProcessRecord& r : snapshot.processes) {
-    if (cancel.load(std::memory_order_relaxed)) {
-      return fail(absl::CancelledError(absl::StrCat("snapshot cancelled: ", final_path)));
-    }
+    if (cancel.load(std::memory_order_relaxed)) return cancelled();
     if (row_delay_ms_ > 0) absl::SleepFor(absl::Milliseconds(row_delay_ms_));
-    AppendCsvRow(r, snapshot.taken_at, &buf);
-    if (buf.size() >= kFlushBytes) {
-      if (int err = platform::WriteAll(fd, buf)) return fail(ErrnoStatus(err, "cannot write snapshot file", temp_path));
-      buf.clear();
-    }
+    row.clear();
+    AppendCsvRow(r, snapshot.taken_at, &row);
+    if (absl::Status s = out.Append(row); !s.ok()) return s;
   }
-  if (cancel.load(std::memory_order_relaxed)) {
-    return fail(absl::CancelledError(absl::StrCat("snapshot cancelled: ", final_path)));
-  }
-  if (int err = platform::WriteAll(fd, buf)) return fail(ErrnoStatus(err, "cannot write snapshot file", temp_path));
-  if (int err = platform::SyncFile(fd)) return fail(ErrnoStatus(err, "cannot fsync snapshot file", temp_path));
-  if (int err = platform::CloseFile(fd)) {
-    platform::RemoveFile(temp_path);
-    return ErrnoStatus(err, "cannot close snapshot file", temp_path);
-  }
-  if (int err = platform::RenameOver(temp_path, final_path)) {
-    platform::RemoveFile(temp_path);
-    return ErrnoStatus(err, "cannot rename snapshot file to", final_path);
-  }
-  platform::SyncDir(process_dir_);  // make the rename itself durable
+  if (cancel.load(std::memory_order_relaxed)) return cancelled();
+  if (absl::Status s = out.Commit(); !s.ok()) return s;
   ApplyRetention(snapshot.taken_at, final_path);
   return final_path;
 }
@@ -237,9 +193,9 @@ void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_writ
   });
   const bool age_limit = options_.max_age > absl::ZeroDuration() && options_.max_age != absl::InfiniteDuration();
   auto remove = [](const std::string& path) {
-    if (const int err = platform::RemoveFile(path); err != 0 && err != ENOENT) {
-      LogOnce(LogLevel::kWarning, absl::StrCat("snapshot-retention:", err),
-              "cannot delete old snapshot", {{"path", path}, {"error", strerror(err)}});
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      LogOnce(LogLevel::kWarning, absl::StrCat("snapshot-retention:", errno),
+              "cannot delete old snapshot", {{"path", path}, {"error", strerror(errno)}});
     }
   };
   std::unordered_set<std::string_view> kept_paths;
@@ -264,8 +220,7 @@ void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_writ
   const fs::path current = fs::path(process_dir_).parent_path();
   for (const fs::path& start_dir : start_dirs) {
     if (start_dir == current) continue;
-    const int err = platform::RemoveDir((start_dir / "process").string());
-    if (err == 0 || err == ENOENT) platform::RemoveDir(start_dir.string());
+    if (::rmdir((start_dir / "process").c_str()) == 0 || errno == ENOENT) ::rmdir(start_dir.c_str());
   }
 }
 

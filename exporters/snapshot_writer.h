@@ -1,9 +1,9 @@
 #pragma once
 // Writes a Snapshot as a CSV file in the contract layout (DESIGN.md):
 //   <dir>/<machine-id>/<agent-start YYYYMMDDTHHMMSSZ>/process/process_<taken YYYYMMDDTHHMMSSZ>.csv
-// Atomic: rows go to ".process_<ts>.csv.<pid>.tmp" in the same folder, which is fsynced and
-// renamed, then the folder is fsynced. A reader sees a whole file or none; on any error or
-// cancellation the temp file is unlinked. After each successful write, retention keeps at most
+// Atomic (exporters/atomic_file.h): rows go to ".process_<ts>.csv.<pid>.tmp" in the same
+// folder, locked by its writer, fsynced and renamed, then the folder is fsynced. A reader sees a
+// whole file or none; on any error or cancellation the temp file is unlinked. After each successful write, retention keeps at most
 // `keep_files` newest snapshots of the machine (all agent-start folders) and drops those older
 // than `max_age` (measured from the snapshot just written), removing emptied old folders.
 // The files CSV of a deep snapshot (files_<ts>.csv, written by the agent next to
@@ -31,7 +31,8 @@ struct SnapshotWriterOptions {
 
 class SnapshotWriter {
  public:
-  // Removes temp files older than a minute left by a crashed agent. Reads the test hook
+  // Removes temp files left by a killed writer, however young: those whose writer's lock is
+  // free (a live writer's are kept). Reads the test hook
   // NODEPROC_TEST_SNAPSHOT_ROW_DELAY_MS (sleep per row, so tests can interrupt a write).
   explicit SnapshotWriter(SnapshotWriterOptions options);
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
+#include "core/read_file.h"
 #include "kube/cgroup_parser.h"
 
 namespace nodeproc {
@@ -16,31 +17,6 @@ namespace {
 
 // /proc/<pid>/cgroup is small (one line per hierarchy); bound it anyway.
 constexpr size_t kMaxCgroupFileBytes = 64 * 1024;
-
-// Reads the whole file into *out (reusing its capacity). False when it cannot be opened/read.
-bool ReadSmallFile(const std::string& path, std::string* out, int* error) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *error = errno;
-    return false;
-  }
-  out->clear();
-  char chunk[4096];
-  bool ok = true;
-  while (out->size() < kMaxCgroupFileBytes) {
-    ssize_t n = read(fd, chunk, sizeof(chunk));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      *error = errno;
-      ok = false;
-      break;
-    }
-    if (n == 0) break;
-    out->append(chunk, static_cast<size_t>(n));
-  }
-  close(fd);
-  return ok;
-}
 
 }  // namespace
 
@@ -52,15 +28,18 @@ ContainerRef ContainerResolver::Resolve(int32_t pid, uint64_t start_ticks) {
   int reads = 0;
   if (it != cache_.end() && it->second.start_ticks == start_ticks) {
     // Final: a container id, or a host/pod-only answer confirmed often enough.
-    if (!it->second.ref.container_id.empty() || it->second.reads >= kHostConfirmations) {
-      return it->second.ref;
+    const ContainerRef* cached = it->second.ref.get();
+    if ((cached != nullptr && !cached->container_id.empty()) || it->second.reads >= kHostConfirmations) {
+      return cached != nullptr ? *cached : ContainerRef{};
     }
     reads = it->second.reads;
   }
 
-  int error = 0;
   std::string path = absl::StrCat(proc_root_, "/", pid, "/cgroup");
-  if (!ReadSmallFile(path, &buffer_, &error)) {
+  // Truncated rather than failed when oversized: the lines that matter come first.
+  if (const int error = ReadFileAt(AT_FDCWD, path.c_str(), kMaxCgroupFileBytes,
+                                   OverLimit::kTruncate, &buffer_);
+      error != 0) {
     if (error != ENOENT && error != ESRCH) {
       LogOnce(LogLevel::kWarning, absl::StrCat("cgroup:", error), "cannot read /proc/<pid>/cgroup",
               {{"path", path}, {"errno", error}});
@@ -73,7 +52,8 @@ ContainerRef ContainerResolver::Resolve(int32_t pid, uint64_t start_ticks) {
     ref.container_id = std::move(id->container_id);
     ref.pod_uid = std::move(id->pod_uid);
   }
-  cache_[pid] = Entry{start_ticks, ref, reads + 1};
+  cache_[pid] = Entry{start_ticks, ref.empty() ? nullptr : std::make_unique<const ContainerRef>(ref),
+                      reads + 1};
   return ref;
 }
 

@@ -7,6 +7,7 @@
 // crio-conmon-<id> for CRI-O's conmon), and caching that first look would leave the container
 // of the container's main process unknown for its whole life.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -34,7 +35,8 @@ class ContainerResolver {
  private:
   struct Entry {
     uint64_t start_ticks = 0;
-    ContainerRef ref;
+    // Null for a host process (no container id, no pod uid): ~200 bytes less per PID.
+    std::unique_ptr<const ContainerRef> ref;
     int reads = 0;  // times the file was read for this identity (partial answers are re-read)
   };
 

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "rapidjson/error/en.h"
 
 namespace nodeproc::kube_json {
 
@@ -42,21 +41,6 @@ std::string String(const rapidjson::Value& v, const char* name) {
   const rapidjson::Value* m = Member(v, name);
   if (m == nullptr || !m->IsString()) return "";
   return std::string(m->GetString(), m->GetStringLength());
-}
-
-absl::Status Parse(std::string_view json, std::string_view what, rapidjson::Document* doc) {
-  // Iterative: a deeply nested hostile body cannot exhaust the stack. Trailing garbage after
-  // the document is an error too (no kParseStopWhenDoneFlag).
-  doc->Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
-  if (doc->HasParseError()) {
-    return absl::InvalidArgumentError(absl::StrCat("malformed ", std::string(what), " JSON at offset ",
-                                                   doc->GetErrorOffset(), ": ",
-                                                   rapidjson::GetParseError_En(doc->GetParseError())));
-  }
-  if (!doc->IsObject()) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(what), " JSON is not an object"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace nodeproc::kube_json

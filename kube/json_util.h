@@ -21,7 +21,4 @@ std::optional<uint64_t> Uint(const rapidjson::Value& v, const char* name);
 // A string member, "" when absent or not a string.
 std::string String(const rapidjson::Value& v, const char* name);
 
-// Parses `json` in place-safe mode; InvalidArgument naming `what`, the error and its offset.
-absl::Status Parse(std::string_view json, std::string_view what, rapidjson::Document* doc);
-
 }  // namespace nodeproc::kube_json

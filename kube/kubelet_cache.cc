@@ -18,16 +18,10 @@ std::string OutcomeOf(KubeletSource* source, const absl::Status& status) {
   return outcome;
 }
 
-KubeletCacheOptions WithDefaultParsers(KubeletCacheOptions options) {
-  if (!options.parse_summary) options.parse_summary = [](std::string_view b) { return ParseSummary(b); };
-  if (!options.parse_pods) options.parse_pods = [](std::string_view b) { return ParsePods(b); };
-  return options;
-}
-
 }  // namespace
 
 KubeletCache::KubeletCache(KubeletSource* source, KubeletCacheOptions options)
-    : source_(source), options_(WithDefaultParsers(std::move(options))) {
+    : source_(source), options_(std::move(options)) {
   if (options_.background) worker_ = std::thread([this] { WorkerLoop(); });
 }
 
@@ -103,6 +97,27 @@ void KubeletCache::Count(const std::string& endpoint, const std::string& outcome
   ++stats_.outcomes[absl::StrCat(endpoint, ":", outcome)];
 }
 
+void KubeletCache::NoteDrops(const std::string& endpoint, const KubeletParseDrops& drops) {
+  if (drops.total() == 0) return;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [kind, n] : {std::pair<const char*, uint64_t>{"pod", drops.pods},
+                                {"container", drops.containers},
+                                {"item", drops.items},
+                                {"string", drops.strings}}) {
+    if (n > 0) stats_.dropped[absl::StrCat(endpoint, ":", kind)] += n;
+  }
+  absl::Time& last = drops_logged_at_[endpoint];
+  const absl::Time now = Now();
+  if (now - last < absl::Minutes(10)) return;
+  last = now;
+  LogWarning("kubelet response over the parse limits: the excess is dropped (see "
+             "nodeproc_kubelet_dropped_total; logged at most every 10 minutes)",
+             {{"endpoint", endpoint}, {"pods", drops.pods}, {"containers", drops.containers},
+              {"items", drops.items}, {"strings", drops.strings},
+              {"max_pods", options_.limits.max_pods},
+              {"max_containers", options_.limits.max_containers}});
+}
+
 void KubeletCache::DoRefresh() {
   const absl::Time started = Now();
   {
@@ -117,10 +132,12 @@ void KubeletCache::DoRefresh() {
   absl::Status summary_error;
   std::shared_ptr<const Summary> summary;
   if (body.ok()) {
-    if (!options_.parse_summary) {
-      summary_error = absl::FailedPreconditionError("kubelet cache has no summary parser");
-    } else {
-      absl::StatusOr<Summary> parsed = options_.parse_summary(*body);
+    {
+      KubeletParseDrops drops;
+      absl::StatusOr<Summary> parsed = options_.parse_summary
+                                           ? options_.parse_summary(*body)
+                                           : ParseSummary(*body, options_.limits, &drops);
+      NoteDrops("summary", drops);
       if (parsed.ok()) {
         summary = std::make_shared<const Summary>(std::move(*parsed));
       } else {
@@ -132,7 +149,9 @@ void KubeletCache::DoRefresh() {
   } else {
     summary_error = body.status();
   }
-  body = std::string();  // free the body before fetching the next one
+  // Free the body before fetching the next one. (Assigning an empty std::string would keep
+  // the buffer: libstdc++ move-assigns a short string into the existing capacity.)
+  if (body.ok()) std::string().swap(*body);
   {
     absl::MutexLock lock(&mu_);
     Count("summary", outcome);
@@ -168,10 +187,12 @@ void KubeletCache::DoRefresh() {
     absl::StatusOr<std::string> pbody = source_->Fetch("/pods");
     std::string poutcome = OutcomeOf(source_, pbody.status());
     if (pbody.ok()) {
-      if (!options_.parse_pods) {
-        pods_error = absl::FailedPreconditionError("kubelet cache has no pods parser");
-      } else {
-        absl::StatusOr<std::vector<PodInfo>> parsed = options_.parse_pods(*pbody);
+      {
+        KubeletParseDrops drops;
+        absl::StatusOr<std::vector<PodInfo>> parsed =
+            options_.parse_pods ? options_.parse_pods(*pbody)
+                                : ParsePods(*pbody, options_.limits, &drops);
+        NoteDrops("pods", drops);
         if (parsed.ok()) {
           pods = std::make_shared<const std::vector<PodInfo>>(std::move(*parsed));
         } else {

@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/pod_stats.h"
+#include "kube/kubelet_limits.h"
 #include "kube/kubelet_source.h"
 
 namespace nodeproc {
@@ -27,9 +28,10 @@ struct KubeletCacheOptions {
   absl::Duration validity = absl::Seconds(10);
   bool fetch_pods = true;
   // Parsers; empty = the real ones (ParseSummary from kube/summary_parser.h, ParsePods from
-  // kube/pods_parser.h). Tests inject fakes.
+  // kube/pods_parser.h) with `limits`, their drops counted in Stats().dropped. Tests inject fakes.
   std::function<absl::StatusOr<Summary>(std::string_view)> parse_summary;
   std::function<absl::StatusOr<std::vector<PodInfo>>(std::string_view)> parse_pods;
+  KubeletParseLimits limits;
   // Clock, for tests. Defaults to absl::Now.
   std::function<absl::Time()> now;
   // false: no worker thread; Get() never refreshes, only RefreshNow() does (one-shot snapshot).
@@ -46,6 +48,9 @@ struct KubeletCacheStats {
   absl::Time last_success = absl::InfinitePast();  // last successful summary refresh
   absl::Time last_attempt = absl::InfinitePast();
   uint64_t refreshes = 0;                           // refresh rounds started
+  // What the parse limits dropped, cumulative, by "<endpoint>:<kind>" (kind: pod, container,
+  // item, string): {"summary:pod": 120}. Only kinds that ever dropped something appear.
+  std::map<std::string, uint64_t> dropped;
 };
 
 class KubeletCache {
@@ -78,6 +83,8 @@ class KubeletCache {
   void WorkerLoop();
   void DoRefresh();  // caller holds refresh_mu_
   void Count(const std::string& endpoint, const std::string& outcome) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds a parse's drops to stats_.dropped and logs them, at most once per 10 minutes per endpoint.
+  void NoteDrops(const std::string& endpoint, const KubeletParseDrops& drops);
   absl::Time Now() const { return options_.now ? options_.now() : absl::Now(); }
 
   KubeletSource* const source_;
@@ -91,6 +98,7 @@ class KubeletCache {
   bool running_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool pods_forbidden_logged_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::string, absl::Time> drops_logged_at_ ABSL_GUARDED_BY(mu_);
   std::thread worker_;
 };
 

@@ -25,7 +25,7 @@ struct KubeletClientOptions {
   // When set: connect to the host of base_url but verify the certificate against this name.
   std::string tls_server_name;
   absl::Duration timeout = absl::Seconds(5);
-  size_t max_body_bytes = size_t{64} << 20;  // larger bodies abort => ResourceExhausted
+  size_t max_body_bytes = kMaxKubeletBodyBytes;  // larger bodies abort => ResourceExhausted
   // The token file is re-read when its inode/size/mtime change, and at least this often.
   absl::Duration token_reread_interval = absl::Minutes(1);
 };

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
+#include "core/read_file.h"
 
 namespace nodeproc {
 
@@ -34,26 +35,16 @@ absl::StatusOr<std::string> FixtureKubeletSource::Fetch(std::string_view path) {
     return absl::InvalidArgumentError(absl::StrCat("unsupported kubelet path ", ToAbsl(path)));
   }
   const std::string file = FileFor(path);
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string msg = absl::StrCat("kubelet fixture ", file, ": ", std::strerror(err));
-    return err == ENOENT ? absl::NotFoundError(msg) : absl::PermissionDeniedError(msg);
-  }
-  std::string body;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return absl::InternalError(absl::StrCat("kubelet fixture ", file, ": ", std::strerror(err)));
+  // The same cap as a kubelet response body (KubeletClientOptions::max_body_bytes).
+  absl::StatusOr<std::string> body = ReadWholeFile(file, kMaxKubeletBodyBytes);
+  if (!body.ok()) {
+    std::string msg = absl::StrCat("kubelet fixture ", body.status().message());
+    switch (body.status().code()) {
+      case absl::StatusCode::kNotFound: return absl::NotFoundError(msg);
+      case absl::StatusCode::kResourceExhausted: return absl::ResourceExhaustedError(msg);
+      default: return absl::PermissionDeniedError(msg);
     }
-    if (n == 0) break;
-    body.append(buf, static_cast<size_t>(n));
   }
-  ::close(fd);
   return body;
 }
 

@@ -2,6 +2,7 @@
 // Where kubelet JSON comes from: the kubelet itself over HTTPS (KubeletClient, kube/kubelet_client.h)
 // or a folder of recorded responses (FixtureKubeletSource, for `nodeproc snapshot` on recorded
 // data and for tests). The cache (kube/kubelet_cache.h) only sees this interface.
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,9 @@
 #include "absl/status/statusor.h"
 
 namespace nodeproc {
+
+// Largest kubelet response body accepted (HTTPS or fixture file); larger => ResourceExhausted.
+inline constexpr size_t kMaxKubeletBodyBytes = size_t{64} << 20;
 
 class KubeletSource {
  public:

@@ -1,6 +1,7 @@
 #include "kube/pods_parser.h"
 
 #include "absl/strings/str_cat.h"
+#include "kube/json_filter.h"
 #include "kube/json_util.h"
 #include "rapidjson/document.h"
 
@@ -11,6 +12,33 @@ using kube_json::ArrayMember;
 using kube_json::ObjectMember;
 using kube_json::String;
 using rapidjson::Value;
+using kube_json::Cap;
+using kube_json::SchemaNode;
+
+// What the readers below look at, and nothing else (kube/json_filter.h).
+const SchemaNode& PodListSchema() {
+  static const SchemaNode* const root = [] {
+    const SchemaNode* leaf = SchemaNode::Leaf();
+    auto* map = new SchemaNode(SchemaNode::StringMap());
+    auto* spec_containers = new SchemaNode(SchemaNode::Array(
+        new SchemaNode(SchemaNode::Object({{"name", leaf}, {"image", leaf}})), Cap::kContainers));
+    auto* statuses = new SchemaNode(SchemaNode::Array(
+        new SchemaNode(SchemaNode::Object({{"name", leaf}, {"containerID", leaf}, {"image", leaf}})),
+        Cap::kContainers));
+    auto* pod = new SchemaNode(SchemaNode::Object(
+        {{"metadata", new SchemaNode(SchemaNode::Object({{"uid", leaf}, {"namespace", leaf}, {"name", leaf},
+                                                         {"labels", map}, {"annotations", map}}))},
+         {"spec", new SchemaNode(SchemaNode::Object({{"initContainers", spec_containers},
+                                                     {"containers", spec_containers},
+                                                     {"ephemeralContainers", spec_containers}}))},
+         {"status", new SchemaNode(SchemaNode::Object({{"initContainerStatuses", statuses},
+                                                       {"containerStatuses", statuses},
+                                                       {"ephemeralContainerStatuses", statuses}}))}}));
+    return new SchemaNode(SchemaNode::Object(
+        {{"kind", leaf}, {"message", leaf}, {"items", new SchemaNode(SchemaNode::Array(pod, Cap::kPods))}}));
+  }();
+  return *root;
+}
 
 std::map<std::string, std::string> ReadStringMap(const Value* v) {
   std::map<std::string, std::string> out;
@@ -100,8 +128,17 @@ std::pair<std::string, std::string> SplitContainerId(std::string_view container_
 }
 
 absl::StatusOr<std::vector<PodInfo>> ParsePods(std::string_view json) {
+  KubeletParseDrops drops;
+  return ParsePods(json, KubeletParseLimits{}, &drops);
+}
+
+absl::StatusOr<std::vector<PodInfo>> ParsePods(std::string_view json, const KubeletParseLimits& limits,
+                                               KubeletParseDrops* drops) {
   rapidjson::Document doc;
-  if (absl::Status s = kube_json::Parse(json, "/pods", &doc); !s.ok()) return s;
+  if (absl::Status s = kube_json::ParseFiltered(json, "/pods", PodListSchema(), limits, drops, &doc);
+      !s.ok()) {
+    return s;
+  }
   if (String(doc, "kind") == "Status") {
     return absl::InvalidArgumentError(absl::StrCat("/pods returned a Status, not a PodList: ",
                                                    String(doc, "message")));

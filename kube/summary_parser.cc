@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "kube/json_filter.h"
 #include "kube/json_util.h"
 #include "rapidjson/document.h"
 
@@ -13,6 +14,45 @@ using kube_json::ObjectMember;
 using kube_json::String;
 using kube_json::Uint;
 using rapidjson::Value;
+using kube_json::Cap;
+using kube_json::SchemaNode;
+
+// What the readers below look at, and nothing else (kube/json_filter.h).
+const SchemaNode& SummarySchema() {
+  static const SchemaNode* const root = [] {
+    const SchemaNode* leaf = SchemaNode::Leaf();
+    auto* cpu = new SchemaNode(SchemaNode::Object({{"usageNanoCores", leaf}, {"usageCoreNanoSeconds", leaf}}));
+    auto* memory = new SchemaNode(SchemaNode::Object(
+        {{"availableBytes", leaf}, {"usageBytes", leaf}, {"workingSetBytes", leaf},
+         {"rssBytes", leaf}, {"pageFaults", leaf}, {"majorPageFaults", leaf}}));
+    auto* fs = new SchemaNode(SchemaNode::Object(
+        {{"availableBytes", leaf}, {"capacityBytes", leaf}, {"usedBytes", leaf},
+         {"inodesFree", leaf}, {"inodes", leaf}, {"inodesUsed", leaf}}));
+    auto* volume = new SchemaNode(*fs);
+    volume->fields.push_back({"name", leaf});
+    auto* interface = new SchemaNode(SchemaNode::Object(
+        {{"name", leaf}, {"rxBytes", leaf}, {"rxErrors", leaf}, {"txBytes", leaf}, {"txErrors", leaf}}));
+    auto* network = new SchemaNode(*interface);
+    network->fields.push_back(
+        {"interfaces", new SchemaNode(SchemaNode::Array(interface, Cap::kItems))});
+    auto* container = new SchemaNode(SchemaNode::Object(
+        {{"name", leaf}, {"cpu", cpu}, {"memory", memory}, {"rootfs", fs}, {"logs", fs}}));
+    auto* containers = new SchemaNode(SchemaNode::Array(container, Cap::kContainers));
+    auto* node = new SchemaNode(SchemaNode::Object(
+        {{"nodeName", leaf}, {"cpu", cpu}, {"memory", memory}, {"network", network}, {"fs", fs},
+         {"runtime", new SchemaNode(SchemaNode::Object({{"imageFs", fs}}))},
+         {"rlimit", new SchemaNode(SchemaNode::Object({{"maxpid", leaf}, {"curproc", leaf}}))},
+         {"systemContainers", containers}}));
+    auto* pod = new SchemaNode(SchemaNode::Object(
+        {{"podRef", new SchemaNode(SchemaNode::Object({{"uid", leaf}, {"namespace", leaf}, {"name", leaf}}))},
+         {"containers", containers}, {"cpu", cpu}, {"memory", memory}, {"network", network},
+         {"volume", new SchemaNode(SchemaNode::Array(volume, Cap::kItems))},
+         {"ephemeral-storage", fs}}));
+    return new SchemaNode(SchemaNode::Object(
+        {{"node", node}, {"pods", new SchemaNode(SchemaNode::Array(pod, Cap::kPods))}}));
+  }();
+  return *root;
+}
 
 CpuStats ReadCpu(const Value* v) {
   CpuStats out;
@@ -133,8 +173,18 @@ PodStats ReadPod(const Value& v) {
 }  // namespace
 
 absl::StatusOr<Summary> ParseSummary(std::string_view json) {
+  KubeletParseDrops drops;
+  return ParseSummary(json, KubeletParseLimits{}, &drops);
+}
+
+absl::StatusOr<Summary> ParseSummary(std::string_view json, const KubeletParseLimits& limits,
+                                     KubeletParseDrops* drops) {
   rapidjson::Document doc;
-  if (absl::Status s = kube_json::Parse(json, "/stats/summary", &doc); !s.ok()) return s;
+  if (absl::Status s = kube_json::ParseFiltered(json, "/stats/summary", SummarySchema(), limits,
+                                                drops, &doc);
+      !s.ok()) {
+    return s;
+  }
   Summary out;
   if (const Value* node = ObjectMember(doc, "node")) out.node = ReadNode(*node);
   if (const Value* pods = ArrayMember(doc, "pods")) {

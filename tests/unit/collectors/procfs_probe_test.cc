@@ -420,3 +420,73 @@ TEST_F(HostileTreeTest, ScanAndSampleCpuCanRunConcurrently) {
 
 }  // namespace
 }  // namespace nodeproc
+
+// --- Command lines: capped, cut visibly, read once per process ------------------------------
+
+namespace nodeproc {
+namespace {
+
+class CmdlineTest : public HostileTreeTest {};
+
+TEST_F(CmdlineTest, LongCmdlineIsCutAtTheCapWithTheMarker) {
+  AddUser(200, "long", 'S', std::string(10000, 'a') + "\0-x\0"s, 0);
+  AddUser(201, "exact", 'S', std::string(100, 'b'), 0);
+  // A two-byte character straddling the cap is dropped whole, not cut in half.
+  AddUser(202, "utf8", 'S', std::string(99, 'c') + "\xc3\xa9tail", 0);
+  // An endless file: the read stops at the cap (a whole-file read would never return).
+  AddUser(203, "endless", 'S', "", 0);
+  std::filesystem::remove(Dir(203) + "/cmdline");
+  std::filesystem::create_symlink("/dev/zero", Dir(203) + "/cmdline");
+  ProcfsProbe probe(root_, 100);
+  std::vector<ProcessRecord> rows;
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  const std::string marker(kCmdlineTruncatedMarker);
+  ASSERT_NE(Find(rows, 200), nullptr);
+  EXPECT_EQ(Find(rows, 200)->cmdline, std::string(100, 'a') + marker);
+  ASSERT_NE(Find(rows, 201), nullptr);
+  EXPECT_EQ(Find(rows, 201)->cmdline, std::string(100, 'b'));
+  ASSERT_NE(Find(rows, 202), nullptr);
+  EXPECT_EQ(Find(rows, 202)->cmdline, std::string(99, 'c') + marker);
+  ASSERT_NE(Find(rows, 203), nullptr);
+  EXPECT_EQ(Find(rows, 203)->cmdline, std::string(100, ' ') + marker);
+  // The default cap keeps ordinary command lines whole.
+  ProcfsProbe defaults(root_);
+  ASSERT_TRUE(defaults.Scan(&rows).ok());
+  EXPECT_EQ(Find(rows, 200)->cmdline.size(), kDefaultMaxCmdlineBytes + marker.size());
+  EXPECT_EQ(Find(rows, 100)->cmdline,
+            "prog --list=a,b \"quoted\" 'single' line1\nline2 \xff\xfe\x80");
+}
+
+TEST_F(CmdlineTest, ReadOncePerProcessAndCachedOnlyForLiveOnes) {
+  ProcfsProbe probe(root_);
+  std::vector<ProcessRecord> rows;
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  const size_t live_user = 6;  // 100, 101, 102, 107, 108, 111 (103 is a kernel thread)
+  EXPECT_EQ(probe.cached_cmdlines_for_test(), live_user);
+
+  // Same process (pid, start time, comm): the cached value, not the file, is used.
+  Write(Dir(101) + "/cmdline", "changed\0"s);
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  EXPECT_EQ(Find(rows, 101)->cmdline, "noio");
+  // An exec changes comm: read again.
+  Write(Dir(101) + "/stat", Stat(101, "changed", 'S', 0x400100));
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  EXPECT_EQ(Find(rows, 101)->cmdline, "changed");
+  // PID reuse (another start time): read again.
+  Write(Dir(101) + "/cmdline", "reused\0"s);
+  std::string stat = Stat(101, "changed", 'S', 0x400100);
+  stat.replace(stat.find(" 1000 8192000"), 13, " 2000 8192000");
+  Write(Dir(101) + "/stat", stat);
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  EXPECT_EQ(Find(rows, 101)->cmdline, "reused");
+
+  // Gone processes leave the cache at the next scan.
+  std::filesystem::remove_all(Dir(100));
+  std::filesystem::remove_all(Dir(107));
+  ASSERT_TRUE(probe.Scan(&rows).ok());
+  EXPECT_EQ(Find(rows, 100), nullptr);
+  EXPECT_EQ(probe.cached_cmdlines_for_test(), live_user - 2);
+}
+
+}  // namespace
+}  // namespace nodeproc

@@ -91,3 +91,29 @@ TEST(AtomicFileWriterTest, DestroyedWithoutCommitLeavesNothing) {
 
 }  // namespace
 }  // namespace nodeproc
+
+namespace nodeproc {
+namespace {
+
+TEST(AtomicFileWriterTest, TempFileIsOwnedWhileWrittenAndUnownedOnesGo) {
+  nodeproc::testing::TempDir dir;
+  AtomicFileWriter writer(dir.path() + "/f.csv");
+  ASSERT_TRUE(writer.Open().ok());
+  ASSERT_TRUE(writer.Append("partial").ok());
+  // A live writer's temp file is never removed, whatever its age.
+  EXPECT_FALSE(RemoveUnownedTempFile(writer.temp_path()));
+  EXPECT_EQ(testing::ListDir(dir.path()).size(), 1u);
+  ASSERT_TRUE(writer.Commit().ok());
+
+  // A file nobody holds (its writer was killed) goes at once.
+  const std::string orphan = dir.path() + "/.g.csv.1.tmp";
+  { std::ofstream(orphan) << "partial"; }
+  EXPECT_TRUE(RemoveUnownedTempFile(orphan));
+  EXPECT_EQ(testing::ListDir(dir.path()), std::vector<std::string>{"f.csv"});
+  // Neither a missing path nor a folder is removed.
+  EXPECT_FALSE(RemoveUnownedTempFile(orphan));
+  EXPECT_FALSE(RemoveUnownedTempFile(dir.path()));
+}
+
+}  // namespace
+}  // namespace nodeproc

@@ -107,6 +107,18 @@ TEST(SelfMetricsTest, KubeletOutcomesAgeAndSnapshots) {
   EXPECT_THAT(next, Not(HasSubstr("code=\"403\"")));
 }
 
+TEST(SelfMetricsTest, KubeletDroppedCountsAreCountersByEndpointAndKind) {
+  SelfMetrics m("v", "c");
+  EXPECT_THAT(Render(m), Not(HasSubstr("nodeproc_kubelet_dropped_total")));  // nothing dropped yet
+  m.SetKubeletDroppedCounts({{"summary:pod", 120}, {"pods:container", 3}});
+  std::string text = Render(m);
+  EXPECT_THAT(text, HasSubstr("# TYPE nodeproc_kubelet_dropped_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_kubelet_dropped_total{endpoint=\"summary\",kind=\"pod\"} 120\n"));
+  EXPECT_THAT(text, HasSubstr("nodeproc_kubelet_dropped_total{endpoint=\"pods\",kind=\"container\"} 3\n"));
+  m.SetKubeletDroppedCounts({{"summary:pod", 240}, {"pods:container", 3}});
+  EXPECT_THAT(Render(m), HasSubstr("{endpoint=\"summary\",kind=\"pod\"} 240\n"));
+}
+
 TEST(SelfMetricsTest, ConcurrentUpdatesAreAllCounted) {
   SelfMetrics m("v", "c");
   std::vector<std::thread> threads;
@@ -132,6 +144,7 @@ TEST(SelfMetricsTest, PromtoolCheckMetricsIsSilent) {
   SelfMetrics m("1.0.0", "deadbeef");
   m.ObserveScanDuration(absl::Milliseconds(12));
   m.SetKubeletRequestCounts({{"summary:200", 1}});
+  m.SetKubeletDroppedCounts({{"summary:pod", 1}});
   m.SetKubeletCacheAge(absl::Seconds(1));
   m.SetProcessesSeen(10);
   m.RecordSnapshotSuccess(absl::Now());

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -300,22 +301,32 @@ TEST(SnapshotWriterTest, RetentionIgnoresFilesThatAreNotSnapshots) {
                                             MatchesRegex(".*process_20261118T111140Z.csv")));
 }
 
-TEST(SnapshotWriterTest, StaleTempFilesOfACrashAreRemovedAtStart) {
+TEST(SnapshotWriterTest, UnownedTempFilesAreRemovedAtStartHoweverYoung) {
   testing::TempDir dir;
   const std::string process_dir = dir.path() + "/node-1/20261101T000000Z/process";
   fs::create_directories(process_dir);
-  const std::string stale = process_dir + "/.process_20261101T000500Z.csv.123.tmp";
-  const std::string fresh = process_dir + "/.process_20261101T001000Z.csv.456.tmp";
-  std::ofstream(stale) << "partial";
-  std::ofstream(fresh) << "partial";
+  const std::string old_one = process_dir + "/.process_20261101T000500Z.csv.123.tmp";
+  const std::string young = process_dir + "/.process_20261101T001000Z.csv.456.tmp";
+  const std::string owned = process_dir + "/.process_20261101T001500Z.csv.789.tmp";
+  std::ofstream(old_one) << "partial";
+  std::ofstream(young) << "partial";  // written just now by a writer that was killed
+  std::ofstream(owned) << "partial";
   struct timeval old_times[2];
   gettimeofday(&old_times[0], nullptr);
   old_times[0].tv_sec -= 120;
   old_times[1] = old_times[0];
-  ASSERT_EQ(::utimes(stale.c_str(), old_times), 0);
+  ASSERT_EQ(::utimes(old_one.c_str(), old_times), 0);
+  // A live writer holds the lock of its temp file (as AtomicFileWriter does).
+  const int lock_fd = ::open(owned.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(lock_fd, 0);
+  ASSERT_EQ(::flock(lock_fd, LOCK_EX | LOCK_NB), 0);
   SnapshotWriter w(Options(dir.path()));
-  EXPECT_FALSE(fs::exists(stale));
-  EXPECT_TRUE(fs::exists(fresh));  // maybe another writer's, still in progress
+  EXPECT_FALSE(fs::exists(old_one));
+  EXPECT_FALSE(fs::exists(young));
+  EXPECT_TRUE(fs::exists(owned));  // another writer's, still in progress
+  ::close(lock_fd);
+  SnapshotWriter again(Options(dir.path()));
+  EXPECT_FALSE(fs::exists(owned));  // its writer is gone now
 }
 
 TEST(SnapshotWriterTest, FilesCsvsFollowTheirProcessCsvThroughRetention) {
@@ -360,7 +371,6 @@ TEST(SnapshotWriterTest, StaleFilesCsvTempFilesAreRemovedAtStart) {
   gettimeofday(&old_times[0], nullptr);
   old_times[0].tv_sec -= 120;
   old_times[1] = old_times[0];
-  ASSERT_EQ(::utimes(stale.c_str(), old_times), 0);
   ASSERT_EQ(::utimes(other.c_str(), old_times), 0);
   SnapshotWriter w(Options(dir.path()));
   EXPECT_FALSE(fs::exists(stale));
