@@ -56,6 +56,7 @@ constexpr size_t kHeaderLimit = 8 * 1024;
 constexpr size_t kBodyLimit = 4 * 1024;  // requests carry no body; a small one is tolerated
 constexpr size_t kReadBufferLimit = kHeaderLimit + kBodyLimit + 1024;
 constexpr auto kTlsShutdownTimeout = std::chrono::seconds(2);
+constexpr auto kBusyPause = std::chrono::seconds(1);  // = the 503's Retry-After
 
 constexpr char kIndex[] =
     "<html><head><title>nodeproc</title></head><body><h1>nodeproc</h1>"
@@ -415,7 +416,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
  public:
   Session(HttpServer::Impl* server, Stream stream)
-      : server_(server), stream_(std::move(stream)), buffer_(kReadBufferLimit) {}
+      : server_(server),
+        stream_(std::move(stream)),
+        buffer_(kReadBufferLimit),
+        pause_(stream_.get_executor()) {}
   ~Session() override { server_->table_.Remove(this); }
 
   void Run() {
@@ -434,8 +438,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void Close() override {
-    asio::post(stream_.get_executor(),
-               [self = this->shared_from_this()] { self->Lowest().close(); });
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->pause_.cancel();
+      self->Lowest().close();
+    });
   }
 
  private:
@@ -537,6 +543,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       auto res = MakeResponse(http::status::service_unavailable, kTextContentType,
                               "too many concurrent scrapes\n", head, version, keep_alive);
       res->message.set(http::field::retry_after, "1");
+      pause_after_write_ = true;  // a client retrying at once must not spin the io threads
       Write(std::move(res));
     }
   }
@@ -551,7 +558,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                         self->response_.reset();
                         if (ec) return self->End(ec);
                         if (close) return self->Shutdown();
-                        self->WaitForRequest();
+                        if (!self->pause_after_write_) return self->WaitForRequest();
+                        // After a 503 (busy): read this client's next request only after the
+                        // Retry-After second; meanwhile it is an idle (evictable) connection.
+                        self->pause_after_write_ = false;
+                        self->state.store(ConnState::kIdle);
+                        self->pause_.expires_after(kBusyPause);
+                        self->pause_.async_wait([self](error_code wait_ec) {
+                          if (!wait_ec) self->WaitForRequest();
+                        });
                       });
   }
 
@@ -578,6 +593,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> response_;
+  asio::steady_timer pause_;
+  bool pause_after_write_ = false;
 };
 
 }  // namespace
