@@ -61,8 +61,8 @@ def main():
         with open(token, "w") as f:
             f.write("bench-token\n")
         auth = b"Authorization: Bearer bench-token\r\n"
-        print("| abuse | server | probes 200 within 1 s | p50 ms | p99 ms | max ms |")
-        print("|---|---|---|---|---|---|")
+        print("| abuse | server | probes 200 within 1 s | refused/reset/timed out | p50 ms | p99 ms | max ms |")
+        print("|---|---|---|---|---|---|---|")
         cases = [(False, n) for n, (_, tls_only) in http_abuse.ABUSES.items() if not tls_only]
         cases += [(True, n) for n in http_abuse.ABUSES]
         for tls, name in cases:
@@ -71,13 +71,14 @@ def main():
                 cafile = ca if tls else None
                 try:
                     if not wait_ready(port, cafile, proc):
-                        print(f"| {name} | {label} | agent not ready | | | |")
+                        print(f"| {name} | {label} | agent not ready | | | | |")
                         continue
                     with http_abuse.Abuse(name, port, cafile, auth):
                         results = http_abuse.probe_for(port, opts.seconds, cafile)
                     s = http_abuse.summary(results)
+                    failed = sum(1 for _, st, _ in results if st == 0)
                     desc = ("TLS: " if tls else "plain: ") + http_abuse.ABUSES[name][0]
-                    print(f"| {desc} | {label} | {s['ok']}/{s['n']} | {ms(s['p50'])} | "
+                    print(f"| {desc} | {label} | {s['ok']}/{s['n']} | {failed} | {ms(s['p50'])} | "
                           f"{ms(s['p99'])} | {ms(s['max'])} |", flush=True)
                 finally:
                     proc.terminate()

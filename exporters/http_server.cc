@@ -57,6 +57,7 @@ constexpr size_t kHeaderLimit = 8 * 1024;
 constexpr size_t kBodyLimit = 4 * 1024;  // requests carry no body; a small one is tolerated
 constexpr size_t kReadBufferLimit = kHeaderLimit + kBodyLimit + 1024;
 constexpr auto kTlsShutdownTimeout = std::chrono::seconds(2);
+constexpr auto kBusyPause = std::chrono::seconds(1);  // = the 503's Retry-After
 
 constexpr char kIndex[] =
     "<html><head><title>nodeproc</title></head><body><h1>nodeproc</h1>"
@@ -148,20 +149,35 @@ std::string Gzip(std::string_view in) {
   return rc == Z_STREAM_END ? out : std::string();
 }
 
-using Response = http::response<http::string_body>;
+using Body = std::shared_ptr<const std::string>;
+
+// A response whose body refers to a shared string (one /metrics render serves many scrapes).
+struct Response {
+  http::response<http::span_body<const char>> message;
+  Body body;  // keeps message.body() valid
+};
 
 // A response with the headers every answer carries. HEAD gets the length of the body it omits.
 std::shared_ptr<Response> MakeResponse(http::status status, std::string_view content_type,
+                                       Body body, bool head, unsigned version, bool keep_alive) {
+  auto res = std::make_shared<Response>();
+  http::response<http::span_body<const char>>& m = res->message;
+  m.result(status);
+  m.version(version);
+  m.set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
+  m.set(http::field::cache_control, "no-store");
+  m.keep_alive(keep_alive);
+  if (!head) m.body() = beast::span<const char>(body->data(), body->size());
+  m.content_length(body->size());
+  res->body = std::move(body);
+  return res;
+}
+
+std::shared_ptr<Response> MakeResponse(http::status status, std::string_view content_type,
                                        std::string body, bool head, unsigned version,
                                        bool keep_alive) {
-  auto res = std::make_shared<Response>(status, version);
-  res->set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
-  res->set(http::field::cache_control, "no-store");
-  res->keep_alive(keep_alive);
-  const size_t length = body.size();
-  if (!head) res->body() = std::move(body);
-  res->content_length(length);
-  return res;
+  return MakeResponse(status, content_type, std::make_shared<const std::string>(std::move(body)),
+                      head, version, keep_alive);
 }
 
 prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType type,
@@ -180,10 +196,11 @@ prometheus::MetricFamily Family(const char* name, const char* help, prometheus::
   return family;
 }
 
-// What a connection is doing; the first three are "waiting" and may be evicted at the cap.
+// What a connection is doing. At the cap, the oldest "waiting" one (the first three) is evicted,
+// else the oldest one writing; a busy one (waiting for its render) never: there are few.
 enum class ConnState { kHandshake, kIdle, kReading, kBusy, kWriting };
 
-bool Evictable(ConnState s) {
+bool Waiting(ConnState s) {
   return s == ConnState::kHandshake || s == ConnState::kIdle || s == ConnState::kReading;
 }
 
@@ -245,12 +262,18 @@ class ConnectionTable {
   uint64_t evicted() const { return evicted_.load(); }
 
  private:
+  // The oldest waiting connection, else the oldest writing one (a client that does not read
+  // its response must not hold a slot for the whole write deadline).
   std::shared_ptr<Connection> OldestWaiting() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::shared_ptr<Connection> writing;
     for (const std::weak_ptr<Connection>& weak : list_) {
       std::shared_ptr<Connection> c = weak.lock();
-      if (c != nullptr && !c->evicted && Evictable(c->state.load())) return c;
+      if (c == nullptr || c->evicted) continue;
+      const ConnState state = c->state.load();
+      if (Waiting(state)) return c;
+      if (writing == nullptr && state == ConnState::kWriting) writing = c;
     }
-    return nullptr;
+    return writing;
   }
   void Evict(const std::shared_ptr<Connection>& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     c->evicted = true;
@@ -276,8 +299,7 @@ class HttpServer::Impl {
         table_(static_cast<size_t>(std::max(options.max_connections, 1))),
         ioc_(std::max(options.io_threads, 1)),
         acceptor_(asio::make_strand(ioc_)),
-        accept_retry_(acceptor_.get_executor()),
-        render_capacity_(std::max(options.threads, 1) + std::max(options.max_queued_scrapes, 0)) {}
+        accept_retry_(acceptor_.get_executor()) {}
 
   absl::Status Start(const tcp::endpoint& endpoint) {
     error_code ec;
@@ -290,7 +312,7 @@ class HttpServer::Impl {
           absl::StrCat("cannot serve on ", options_.listen_address, ": ", ec.message()));
     }
     port_ = acceptor_.local_endpoint(ec).port();
-    renderers_ = std::make_unique<asio::thread_pool>(std::max(options_.threads, 1));
+    renderers_ = std::make_unique<asio::thread_pool>(1);
     Accept();
     for (int i = 0; i < std::max(options_.io_threads, 1); ++i) {
       io_threads_.emplace_back([this] { RunIo(); });
@@ -308,6 +330,11 @@ class HttpServer::Impl {
       renderers_->stop();  // queued renders are dropped, running ones finish
       renderers_->join();
       renderers_.reset();
+    }
+    std::vector<std::pair<bool, RenderDone>> dropped;  // they hold connections: free them now,
+    {                                                 // while ioc_ still exists
+      absl::MutexLock lock(&render_mu_);
+      dropped.swap(waiting_);
     }
     // Connections still referenced by pending handlers are destroyed with ioc_.
   }
@@ -337,9 +364,12 @@ class HttpServer::Impl {
   ConnectionTable table_;
 
   bool Authorized(const http::request<http::string_body>& req) const;
-  // Renders /metrics on a render thread then calls `done` with the body (gzipped when asked),
-  // false when too many renders are in flight.
-  bool SubmitRender(bool gzip, std::function<void(std::string body, bool gzipped)> done);
+
+  using RenderDone = std::function<void(Body body, bool gzipped)>;
+  // Calls `done` with the /metrics body (gzipped when asked and worth it): a render younger
+  // than render_reuse_ms, else the next render of the render thread, shared by every scrape
+  // waiting for it. False (nothing is called) when too many scrapes wait already.
+  bool SubmitRender(bool gzip, RenderDone done);
 
  private:
   void RunIo() {
@@ -355,13 +385,24 @@ class HttpServer::Impl {
 
   void Accept();
   void OnAccept(error_code ec, tcp::socket socket);
+  void RenderLoop();
+
+  // Scrapes waiting for the next render, and the last render.
+  struct Rendered {
+    Body plain;
+    Body gzip;  // null when not asked for or not worth it
+    std::chrono::steady_clock::time_point done;
+  };
+  absl::Mutex render_mu_;
+  std::vector<std::pair<bool, RenderDone>> waiting_ ABSL_GUARDED_BY(render_mu_);
+  size_t waiting_count_ ABSL_GUARDED_BY(render_mu_) = 0;  // waiting_ + the batch being rendered
+  bool rendering_ ABSL_GUARDED_BY(render_mu_) = false;
+  Rendered last_ ABSL_GUARDED_BY(render_mu_);
 
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   asio::steady_timer accept_retry_;
   std::vector<std::thread> io_threads_;
-  const int render_capacity_;
-  std::atomic<int> renders_in_flight_{0};
   std::unique_ptr<asio::thread_pool> renderers_;  // declared after ioc_: destroyed before it
   int port_ = 0;
 };
@@ -376,7 +417,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
  public:
   Session(HttpServer::Impl* server, Stream stream)
-      : server_(server), stream_(std::move(stream)), buffer_(kReadBufferLimit) {}
+      : server_(server),
+        stream_(std::move(stream)),
+        buffer_(kReadBufferLimit),
+        pause_(stream_.get_executor()) {}
   ~Session() override { server_->table_.Remove(this); }
 
   void Run() {
@@ -395,8 +439,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void Close() override {
-    asio::post(stream_.get_executor(),
-               [self = this->shared_from_this()] { self->Lowest().close(); });
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->pause_.cancel();
+      self->Lowest().close();
+    });
   }
 
  private:
@@ -478,7 +524,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if (!server_->Authorized(req)) {
       auto res = MakeResponse(http::status::unauthorized, kTextContentType, "unauthorized\n", head,
                               version, keep_alive);
-      res->set(http::field::www_authenticate,
+      res->message.set(http::field::www_authenticate,
                server_->basic_password_.empty() ? "Bearer" : "Basic realm=\"nodeproc\"");
       return Write(std::move(res));
     }
@@ -487,17 +533,18 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                       std::string_view::npos;
     auto self = this->shared_from_this();
     const bool queued = server_->SubmitRender(
-        gzip, [self, head, version, keep_alive](std::string body, bool gzipped) {
+        gzip, [self, head, version, keep_alive](Body body, bool gzipped) {
           auto res = MakeResponse(http::status::ok, kMetricsContentType, std::move(body), head,
                                   version, keep_alive);
-          if (gzipped) res->set(http::field::content_encoding, "gzip");
+          if (gzipped) res->message.set(http::field::content_encoding, "gzip");
           asio::post(self->stream_.get_executor(),
                      [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
         });
     if (!queued) {
       auto res = MakeResponse(http::status::service_unavailable, kTextContentType,
                               "too many concurrent scrapes\n", head, version, keep_alive);
-      res->set(http::field::retry_after, "1");
+      res->message.set(http::field::retry_after, "1");
+      pause_after_write_ = true;  // a client retrying at once must not spin the io threads
       Write(std::move(res));
     }
   }
@@ -506,13 +553,21 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     state.store(ConnState::kWriting);
     response_ = std::move(res);
     Lowest().expires_after(Ms(server_->options_.write_timeout_ms));
-    http::async_write(stream_, *response_,
+    http::async_write(stream_, response_->message,
                       [self = this->shared_from_this()](error_code ec, size_t) {
-                        const bool close = self->response_->need_eof();
+                        const bool close = self->response_->message.need_eof();
                         self->response_.reset();
                         if (ec) return self->End(ec);
                         if (close) return self->Shutdown();
-                        self->WaitForRequest();
+                        if (!self->pause_after_write_) return self->WaitForRequest();
+                        // After a 503 (busy): read this client's next request only after the
+                        // Retry-After second; meanwhile it is an idle (evictable) connection.
+                        self->pause_after_write_ = false;
+                        self->state.store(ConnState::kIdle);
+                        self->pause_.expires_after(kBusyPause);
+                        self->pause_.async_wait([self](error_code wait_ec) {
+                          if (!wait_ec) self->WaitForRequest();
+                        });
                       });
   }
 
@@ -539,6 +594,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> response_;
+  asio::steady_timer pause_;
+  bool pause_after_write_ = false;
 };
 
 }  // namespace
@@ -568,32 +625,75 @@ bool HttpServer::Impl::Authorized(const http::request<http::string_body>& req) c
   return false;
 }
 
-bool HttpServer::Impl::SubmitRender(bool gzip,
-                                    std::function<void(std::string body, bool gzipped)> done) {
-  if (renders_in_flight_.fetch_add(1) >= render_capacity_) {
-    --renders_in_flight_;
-    ++rejected_scrapes_;
-    return false;
+bool HttpServer::Impl::SubmitRender(bool gzip, RenderDone done) {
+  Body body;
+  bool gzipped = false;
+  {
+    absl::MutexLock lock(&render_mu_);
+    const auto reuse = std::chrono::milliseconds(std::max(options_.render_reuse_ms, 0));
+    const bool fresh = last_.plain != nullptr &&
+                       std::chrono::steady_clock::now() - last_.done < reuse;
+    const bool small = last_.plain != nullptr && last_.plain->size() < kGzipMinBytes;
+    if (fresh && (!gzip || last_.gzip != nullptr || small)) {
+      gzipped = gzip && last_.gzip != nullptr;
+      body = gzipped ? last_.gzip : last_.plain;
+    } else {
+      if (waiting_count_ >= static_cast<size_t>(std::max(options_.max_waiting_scrapes, 1))) {
+        ++rejected_scrapes_;
+        return false;
+      }
+      ++waiting_count_;
+      waiting_.emplace_back(gzip, std::move(done));
+      if (!rendering_) {
+        rendering_ = true;
+        asio::post(*renderers_, [this] { RenderLoop(); });
+      }
+      return true;
+    }
   }
-  asio::post(*renderers_, [this, gzip, done = std::move(done)] {
-    std::string body;
-    bool gzipped = false;
+  done(std::move(body), gzipped);
+  return true;
+}
+
+// One render per batch of waiting scrapes; scrapes that arrive meanwhile get the next one (each
+// scrape sees data collected after it arrived, unless it reuses a render under render_reuse_ms).
+void HttpServer::Impl::RenderLoop() {
+  for (;;) {
+    std::vector<std::pair<bool, RenderDone>> batch;
+    {
+      absl::MutexLock lock(&render_mu_);
+      if (waiting_.empty()) {
+        rendering_ = false;
+        return;
+      }
+      batch.swap(waiting_);
+    }
+    Rendered rendered;
     try {
-      body = owner_->RenderWith(this);
-      if (gzip && body.size() >= kGzipMinBytes) {
-        std::string compressed = Gzip(body);
+      rendered.plain = std::make_shared<const std::string>(owner_->RenderWith(this));
+      const bool want_gzip =
+          std::any_of(batch.begin(), batch.end(), [](const auto& w) { return w.first; });
+      if (want_gzip && rendered.plain->size() >= kGzipMinBytes) {
+        std::string compressed = Gzip(*rendered.plain);
         if (!compressed.empty()) {
-          body = std::move(compressed);
-          gzipped = true;
+          rendered.gzip = std::make_shared<const std::string>(std::move(compressed));
         }
       }
     } catch (const std::exception& e) {
       LogOnce(LogLevel::kError, "http:render", "rendering /metrics failed", {{"error", e.what()}});
+      rendered.plain = std::make_shared<const std::string>();
     }
-    --renders_in_flight_;
-    done(std::move(body), gzipped);
-  });
-  return true;
+    rendered.done = std::chrono::steady_clock::now();
+    {
+      absl::MutexLock lock(&render_mu_);
+      waiting_count_ -= batch.size();
+      last_ = rendered;
+    }
+    for (auto& [gzip, done] : batch) {
+      const bool gzipped = gzip && rendered.gzip != nullptr;
+      done(gzipped ? rendered.gzip : rendered.plain, gzipped);
+    }
+  }
 }
 
 void HttpServer::Impl::Accept() {

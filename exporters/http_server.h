@@ -14,10 +14,10 @@
 //   - per-connection deadlines: TLS handshake, idle keep-alive wait, the whole request head
 //     (from its first byte: a slowloris client is cut off, not fed), the response write;
 //   - a connection cap: at the cap a new connection evicts the oldest one that is only waiting
-//     (handshaking, idle or still sending its request); busy ones are never cut;
-//   - /healthz and /readyz are answered on the io thread at once; /metrics is rendered on a small
-//     worker pool with a bounded queue, and a scrape past the bound gets 503 at once instead of
-//     piling up;
+//     (handshaking, idle or still sending its request), else the oldest one writing a response;
+//   - /healthz and /readyz are answered on the io thread at once; /metrics is rendered on a
+//     render thread, one render for every scrape waiting (bounded: past it a scrape gets 503 at
+//     once instead of piling up), the body shared by all of them;
 //   - TLS through asio::ssl (OpenSSL 3, TLS 1.2+), the certificate pair reloaded when its files
 //     change (exporters/tls_credentials.h). IPv4 and IPv6 listen addresses.
 // libmicrohttpd (its own thread model and timeouts) or cpp-httplib (thread per connection) would
@@ -39,12 +39,15 @@ struct HttpServerOptions {
   // host:port, IPv4 ("0.0.0.0:9866", "127.0.0.1:0") or IPv6 ("[::]:9866", "[::1]:0"); numeric
   // hosts only. Port 0 picks a free port.
   std::string listen_address = "0.0.0.0:9866";
-  // Threads running /metrics renders (the io threads never render). Scrapes past
-  // threads + max_queued_scrapes in flight get 503 at once.
-  int threads = 2;
-  int max_queued_scrapes = 8;
+  // /metrics is rendered on one render thread (the io threads never render), once for all the
+  // scrapes waiting for it; past max_waiting_scrapes waiting, a scrape gets 503 at once. A
+  // render younger than render_reuse_ms answers new scrapes directly (its body is shared), so
+  // memory holds a few bodies however many clients scrape.
+  int max_waiting_scrapes = 64;
+  int render_reuse_ms = 1000;
   int io_threads = 2;
-  // Open connections; at the cap a new one evicts the oldest waiting one.
+  // Open connections; at the cap a new one evicts the oldest waiting one (else the oldest one
+  // writing a response).
   int max_connections = 512;
   // Deadlines (milliseconds): the request head from its first byte (also the TLS handshake),
   // an idle keep-alive connection waiting for its next request, writing one response.
@@ -75,7 +78,7 @@ struct HttpServerStats {
   uint64_t connections_evicted = 0;   // closed to make room at the connection cap
   uint64_t connections_rejected = 0;  // closed at once: every connection at the cap was busy
   uint64_t connections_timed_out = 0; // handshake, request head, idle or write deadline
-  uint64_t scrapes_rejected = 0;      // 503: render queue full
+  uint64_t scrapes_rejected = 0;      // 503: too many scrapes waiting for a render
 };
 
 class HttpServer {

@@ -148,6 +148,7 @@ bool Eventually(F done) {
 HttpServerOptions Loopback() {
   HttpServerOptions options;
   options.listen_address = "127.0.0.1:0";
+  options.render_reuse_ms = 0;  // every scrape renders (tests change values between scrapes)
   return options;
 }
 
@@ -254,6 +255,26 @@ TEST(HttpServerTest, MetricsAreGzippedWhenTheScraperAcceptsIt) {
   EXPECT_THAT(gzipped.headers, HasSubstr("Content-Encoding: gzip"));
   EXPECT_LT(gzipped.body.size(), plain.size() / 2);
   EXPECT_EQ(WithoutServerFamilies(Gunzip(gzipped.body)), WithoutServerFamilies(plain));
+}
+
+class CountingCollectable : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    ++collects;
+    return {};
+  }
+  mutable std::atomic<int> collects{0};
+};
+
+TEST(HttpServerTest, ScrapesWithinTheReuseWindowShareOneRender) {
+  HttpServerOptions options = Loopback();
+  options.render_reuse_ms = 600000;
+  HttpServer server(options);
+  auto counting = std::make_shared<CountingCollectable>();
+  server.RegisterCollectable(counting);
+  ASSERT_TRUE(server.Start().ok());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Get(server.port(), "/metrics").status, 200);
+  EXPECT_EQ(counting->collects.load(), 1);
 }
 
 TEST(HttpServerTest, BasicAuthProtectsOnlyMetrics) {
@@ -459,13 +480,13 @@ class BlockingCollectable : public prometheus::Collectable {
 
 TEST(HttpServerTest, ScrapesPastTheRenderQueueGet503AtOnceWhileProbesAnswer) {
   HttpServerOptions options = Loopback();
-  options.threads = 1;
-  options.max_queued_scrapes = 1;
+  options.max_waiting_scrapes = 2;
   HttpServer server(options);
   auto blocking = std::make_shared<BlockingCollectable>();
   server.RegisterCollectable(blocking);
   ASSERT_TRUE(server.Start().ok());
-  // Capacity 2 (one rendering, one queued): of 5 concurrent scrapes, 3 are refused at once.
+  // Two may wait (one being rendered, one for the next render): of 5 concurrent scrapes, 3 are
+  // refused at once.
   std::vector<std::thread> scrapes;
   std::atomic<int> ok{0};
   std::atomic<int> refused{0};
