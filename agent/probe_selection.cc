@@ -3,10 +3,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "collectors/bpf/bpf_config.h"
 #include "collectors/procfs_probe.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
-#ifdef NODEPROC_HAVE_BPF
+#if NODEPROC_HAVE_BPF
 #include "collectors/bpf/bpf_probe.h"
 #endif
 
@@ -15,7 +16,7 @@ namespace {
 
 // The BPF probe, or why not.
 absl::StatusOr<SelectedProbe> TryBpf(const std::string& proc_root) {
-#ifdef NODEPROC_HAVE_BPF
+#if NODEPROC_HAVE_BPF
   auto bpf = BpfProbe::Create(proc_root);
   if (!bpf.ok()) return bpf.status();
   SelectedProbe s;
@@ -33,7 +34,7 @@ absl::StatusOr<SelectedProbe> TryBpf(const std::string& proc_root) {
 }  // namespace
 
 bool BpfProbeBuilt() {
-#ifdef NODEPROC_HAVE_BPF
+#if NODEPROC_HAVE_BPF
   return true;
 #else
   return false;
