@@ -2,7 +2,8 @@
 // are meant to (DESIGN.md "Accounting"): per process identity (pid, start time), the CPU
 // increase since it was last seen by a full scan, plus, for each exit record, the final CPU
 // minus what scans had already counted (all of it for a process no scan saw). Coverage = that
-// sum / the node's busy CPU (/proc/stat user+nice+system) over the same window.
+// sum / the node's busy CPU (/proc/stat user+nice+system) over the same window. A process
+// with an exit record is not counted again while it is a zombie (still listed until reaped).
 //
 //   nodeproc_exit_coverage --probe=bpf|procfs --seconds=60 --interval=2
 // Prints "counted=<s> busy=<s> coverage=<ratio> exits=<n> scans=<n>".
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <thread>
@@ -67,7 +69,12 @@ int Main(int argc, char** argv) {
   const double busy0 = BusySeconds();
   double counted = 0;
   long exit_count = 0, scans = 0;
+  // Identities that have an exit record: a zombie is still listed (by /proc and the pass)
+  // until its parent reaps it, and must not be counted again.
+  std::set<std::pair<int32_t, uint64_t>> exited;
   auto account = [&](int32_t pid, uint64_t start, double cpu, bool gone) {
+    if (exited.count({pid, start})) return;
+    if (gone) exited.insert({pid, start});
     auto it = last.find({pid, start});
     if (it != last.end()) {
       if (cpu > it->second) counted += cpu - it->second;

@@ -63,12 +63,14 @@ def main():
         pe_proc = subprocess.Popen([pe, f"-config.path={cfg}", f"-web.listen-address=127.0.0.1:{port}"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}/metrics"
-        for _ in range(100):
+        for _ in range(300):
             try:
                 pe_cpu(url)
                 break
             except OSError:
                 time.sleep(0.2)
+        else:
+            url = None  # did not come up: its row is left out
 
     loader = subprocess.Popen([load, str(args.rate), str(args.min_ms), str(args.max_ms), str(args.steady),
                                str(args.seconds + 6)], stdout=subprocess.PIPE, text=True)
