@@ -29,10 +29,6 @@ Agent::~Agent() {
 
 absl::Status Agent::Init() {
   started_at_ = absl::Now();
-  auto probe = SelectProbe(config_.probe, config_.proc_root);
-  if (!probe.ok()) return probe.status();
-  probe_ = std::move(probe->probe);
-  probe_metrics_ = std::make_shared<ProbeMetrics>(probe->name, std::move(probe->exit_records_dropped));
   resolver_ = std::make_unique<ContainerResolver>(config_.proc_root);
 
   auto filter = ContainerFilter::Create(config_.container_include, config_.container_exclude,
@@ -55,6 +51,13 @@ absl::Status Agent::Init() {
     kubelet_source_ = *std::move(source);
     kubelet_ = MakeKubeletCache(kubelet_source_.get(), config_, /*background=*/!config_.one_shot);
   }
+
+  auto probe = SelectProbe(config_.probe, config_.proc_root);
+  if (!probe.ok()) return probe.status();
+  probe_ = std::move(probe->probe);
+  probe_metrics_ = std::make_shared<ProbeMetrics>(probe->name, std::move(probe->exit_records_dropped));
+  probe_name_ = probe->name;
+  bpf_unavailable_ = probe->bpf_unavailable;
 
   PipelineParts parts;
   parts.probe = probe_.get();
@@ -88,6 +91,10 @@ absl::Status Agent::Init() {
     }
   }
   return absl::OkStatus();
+}
+
+void Agent::LogProbeChoice() const {
+  nodeproc::LogProbeChoice(probe_name_, bpf_unavailable_, config_.proc_root);
 }
 
 void Agent::RequestStop() {
@@ -389,6 +396,7 @@ absl::Status Agent::Run() {
     // The server logs the address it listens on.
     if (absl::Status s = server_->Start(); !s.ok()) return s;
   }
+  LogProbeChoice();
   LogInfo("nodeproc started",
           {{"version", NODEPROC_VERSION}, {"proc_root", config_.proc_root},
            {"listen", config_.listen_address},

@@ -67,6 +67,9 @@ class Agent {
 
   absl::Status Ready() const;
 
+  // The one line saying which process probe runs (Run() logs it; one-shot commands call it).
+  void LogProbeChoice() const;
+
  private:
   void SamplerLoop();
   void ScannerLoop();
@@ -95,6 +98,8 @@ class Agent {
   std::unique_ptr<FilesSnapshot> files_;  // --snapshot-files
   std::shared_ptr<SelfMetrics> self_metrics_;
   std::shared_ptr<ProbeMetrics> probe_metrics_;  // which probe; BPF exit-record drops
+  std::string probe_name_;
+  std::string bpf_unavailable_;  // why --probe=auto fell back to procfs
   std::shared_ptr<MetricsCollectable> collectable_;
   std::shared_ptr<ScannerMetrics> scanner_metrics_;
   std::unique_ptr<ProcessAccounting> accounting_;  // the scanner's (only it calls Observe)

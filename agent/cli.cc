@@ -89,6 +89,7 @@ int RunSnapshot(const AgentConfig& config) {
   c.one_shot = true;
   Agent agent(c);
   if (absl::Status s = agent.Init(); !s.ok()) return Fail(s);
+  agent.LogProbeChoice();
   // Two CPU samples one --snapshot-wait apart make cpu_5s real; with a zero wait the window
   // falls back to each process's lifetime average, so one sample is enough.
   if (c.snapshot_wait > absl::ZeroDuration()) agent.SampleOnce();
@@ -116,6 +117,7 @@ int RunScan(const AgentConfig& config) {
   c.one_shot = true;
   Agent agent(c);
   if (absl::Status s = agent.Init(); !s.ok()) return Fail(s);
+  agent.LogProbeChoice();
   for (int pass = 1; pass <= c.passes; ++pass) {
     auto snap = agent.TakeSnapshot();
     if (!snap.ok()) return Fail(snap.status());

@@ -3,10 +3,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "collectors/bpf/bpf_config.h"
 #include "collectors/procfs_probe.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
-#ifdef NODEPROC_HAVE_BPF
+#if NODEPROC_HAVE_BPF
 #include "collectors/bpf/bpf_probe.h"
 #endif
 
@@ -15,7 +16,7 @@ namespace {
 
 // The BPF probe, or why not.
 absl::StatusOr<SelectedProbe> TryBpf(const std::string& proc_root) {
-#ifdef NODEPROC_HAVE_BPF
+#if NODEPROC_HAVE_BPF
   auto bpf = BpfProbe::Create(proc_root);
   if (!bpf.ok()) return bpf.status();
   SelectedProbe s;
@@ -33,7 +34,7 @@ absl::StatusOr<SelectedProbe> TryBpf(const std::string& proc_root) {
 }  // namespace
 
 bool BpfProbeBuilt() {
-#ifdef NODEPROC_HAVE_BPF
+#if NODEPROC_HAVE_BPF
   return true;
 #else
   return false;
@@ -43,16 +44,16 @@ bool BpfProbeBuilt() {
 absl::StatusOr<SelectedProbe> SelectProbe(const std::string& mode, const std::string& proc_root) {
   if (mode == "bpf" || mode == "auto") {
     auto bpf = TryBpf(proc_root);
-    if (bpf.ok()) {
-      LogInfo("process probe: bpf", {{"proc_root", proc_root}});
-      return bpf;
-    }
+    if (bpf.ok()) return bpf;
     if (mode == "bpf") {
       return absl::FailedPreconditionError(
           absl::StrCat("--probe=bpf: BPF probe unavailable: ", bpf.status().message()));
     }
-    LogInfo("process probe: procfs (BPF probe unavailable)",
-            {{"reason", ToStd(bpf.status().message())}});
+    SelectedProbe s;
+    s.probe = std::make_unique<ProcfsProbe>(proc_root);
+    s.name = "procfs";
+    s.bpf_unavailable = std::string(ToStd(bpf.status().message()));
+    return s;
   } else if (mode != "procfs") {
     return absl::InvalidArgumentError(
         absl::StrCat("--probe=", mode, ": expected auto, bpf or procfs"));
@@ -60,8 +61,16 @@ absl::StatusOr<SelectedProbe> SelectProbe(const std::string& mode, const std::st
   SelectedProbe s;
   s.probe = std::make_unique<ProcfsProbe>(proc_root);
   s.name = "procfs";
-  if (mode == "procfs") LogInfo("process probe: procfs", {{"proc_root", proc_root}});
   return s;
+}
+
+void LogProbeChoice(const std::string& name, const std::string& bpf_unavailable,
+                    const std::string& proc_root) {
+  if (!bpf_unavailable.empty()) {
+    LogInfo("process probe: procfs (BPF probe unavailable)", {{"reason", bpf_unavailable}});
+  } else {
+    LogInfo(absl::StrCat("process probe: ", name), {{"proc_root", proc_root}});
+  }
 }
 
 }  // namespace nodeproc

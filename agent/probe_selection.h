@@ -18,9 +18,15 @@ struct SelectedProbe {
   std::unique_ptr<Probe> probe;
   std::string name;                              // "bpf" or "procfs"
   std::function<uint64_t()> exit_records_dropped;  // null unless the probe sees exits
+  std::string bpf_unavailable;                   // auto fell back to procfs: why ("" otherwise)
 };
 
+// Builds the probe; logs nothing (so a later configuration error stays the only output line).
 absl::StatusOr<SelectedProbe> SelectProbe(const std::string& mode, const std::string& proc_root);
+
+// The one log line saying which probe runs (and, after a fallback, why not BPF).
+void LogProbeChoice(const std::string& name, const std::string& bpf_unavailable,
+                    const std::string& proc_root);
 
 // True when this build includes the BPF probe.
 bool BpfProbeBuilt();

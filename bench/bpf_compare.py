@@ -3,7 +3,7 @@
 
 For N extra idle processes (default 1000 and 5000, bench/spawn_sleepers.c):
   - CPU per process per full scan: `nodeproc scan --probe=X --passes=P` (warm passes: the
-    CPU of P+1 passes minus that of 1 pass, divided by P), bench/floor.c's in-process median,
+    CPU of P+3 passes minus that of 3 passes, divided by P), bench/floor.c's in-process median,
     and process-exporter's CPU per /metrics scrape (it scans on every scrape);
   - at the largest N, the CPU of one CPU-sampler pass: `nodeproc run --probe=X` with
     --cpu-sample-interval=1s and no scrapes, CPU over a window divided by the samples taken.
@@ -56,16 +56,31 @@ def free_port():
         return s.getsockname()[1]
 
 
+# Passes before the caches are warm: the container resolver confirms a host process's cgroup
+# answer on 3 reads (kube/container_resolver.h) before it stops reading /proc/<pid>/cgroup.
+WARM_UP = 3
+
+
 def scan_cost(nodeproc, probe, passes, runs):
     """Median CPU seconds of one warm full scan, and the processes per pass."""
     costs, procs = [], 0
     for _ in range(runs):
-        one, _ = run_cpu([nodeproc, "scan", f"--probe={probe}", "--passes=1", "--log-level=error"])
-        many, out = run_cpu([nodeproc, "scan", f"--probe={probe}", f"--passes={passes + 1}",
+        one, _ = run_cpu([nodeproc, "scan", f"--probe={probe}", f"--passes={WARM_UP}", "--log-level=error"])
+        many, out = run_cpu([nodeproc, "scan", f"--probe={probe}", f"--passes={passes + WARM_UP}",
                              "--log-level=error"])
         costs.append(max(0.0, many - one) / passes)
         procs = int(out.strip().splitlines()[-1].split()[2])
     return statistics.median(costs), procs
+
+
+def probe_pass_cost(binary, probe, passes, runs, sample=False):
+    """Median CPU seconds per process of the probe alone (nodeproc_probe_pass)."""
+    costs = []
+    for _ in range(runs):
+        out = subprocess.run([binary, f"--probe={probe}", f"--passes={passes}"] + (["--sample"] if sample else []),
+                             capture_output=True, text=True, check=True).stdout
+        costs.append(float(dict(p.split("=") for p in out.split())["us_per_process"]) * 1e-6)
+    return statistics.median(costs)
 
 
 def floor_cost(floor, runs):
@@ -123,6 +138,7 @@ def main():
     ap.add_argument("--passes", type=int, default=20)
     ap.add_argument("--sampler-seconds", type=int, default=30)
     ap.add_argument("--out", default="")
+    ap.add_argument("--probe-pass", default="", help="nodeproc_probe_pass: also the probes alone")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="nodeproc-bpf-bench.")
@@ -151,6 +167,10 @@ def main():
             row["procfs"], _ = scan_cost(args.nodeproc, "procfs", args.passes, args.runs)
             row["bpf"] = scan_cost(args.nodeproc, "bpf", args.passes, args.runs)[0] if have_bpf else None
             row["pe"] = exporter_cost(pe, config, 10) if pe else None
+            if args.probe_pass:
+                for probe in (["bpf"] if have_bpf else []) + ["procfs"]:
+                    row[f"{probe}_alone"] = probe_pass_cost(args.probe_pass, probe, args.passes, args.runs)
+                    row[f"{probe}_sample"] = probe_pass_cost(args.probe_pass, probe, args.passes, args.runs, True)
             rows.append(row)
             print(f"N={n}: {row}", file=sys.stderr, flush=True)
             if n == ns[-1]:
@@ -166,6 +186,9 @@ def main():
     def us(cost, procs):
         return "n/a" if cost is None else f"{cost / procs * 1e6:.2f}"
 
+    def us1(cost):
+        return "n/a" if cost is None else f"{cost * 1e6:.2f}"
+
     lines = [f"BPF probe comparison, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
              f"kernel {os.uname().release}, {os.cpu_count()} CPUs; medians of {args.runs} runs, "
              f"{args.passes} warm passes each.", "",
@@ -176,6 +199,16 @@ def main():
         ratio = "n/a" if not r["bpf"] else f"{r['floor'] / r['bpf']:.1f}x"
         lines.append(f"| {r['n']} | {r['procs']} | {us(r['bpf'], r['procs'])} | {us(r['procfs'], r['procs'])} | "
                      f"{us(r['floor'], r['procs'])} | {us(r['pe'], r['procs'])} | {ratio} |")
+    if args.probe_pass:
+        lines += ["", "The probes alone (`nodeproc_probe_pass`: Probe::Scan / Probe::SampleCpu, no pipeline), "
+                  "CPU us per process per pass:", "",
+                  "| extra processes | BPF Scan | procfs Scan | BPF SampleCpu | procfs SampleCpu | floor / BPF Scan |",
+                  "|---|---|---|---|---|---|"]
+        for r in rows:
+            b = r.get("bpf_alone")
+            ratio = "n/a" if not b else f"{r['floor'] / r['procs'] / b:.1f}x"
+            lines.append(f"| {r['n']} | {us1(b)} | {us1(r.get('procfs_alone'))} | {us1(r.get('bpf_sample'))} | "
+                         f"{us1(r.get('procfs_sample'))} | {ratio} |")
     if sampler:
         lines += ["", f"CPU of one CPU-sampler pass (`nodeproc run`, {sampler['procs']} processes, no scrapes), ms:", "",
                   "| BPF probe | procfs probe |", "|---|---|",

@@ -171,7 +171,7 @@ absl::StatusOr<std::unique_ptr<BpfProbe>> BpfProbe::Create(std::string proc_root
   // The pass reports global pids: <proc_root> must be the kernel's initial pid namespace
   // (the host's /proc, e.g. /host/proc in the DaemonSet), else pids would not match.
   Pass pass;
-  if (absl::Status s = probe->RunPass(&pass); !s.ok()) return s;
+  if (absl::Status s = probe->RunPass(&pass, /*list_proc=*/false); !s.ok()) return s;
   char link[64] = {};
   const std::string self = probe->proc_root_ + "/self";
   const ssize_t n = ::readlink(self.c_str(), link, sizeof link - 1);
@@ -202,7 +202,7 @@ BpfProbe::~BpfProbe() {
   nodeproc_bpf__destroy(skel_);
 }
 
-absl::Status BpfProbe::RunPass(Pass* pass) {
+absl::Status BpfProbe::RunPass(Pass* pass, bool list_proc) {
   const int fd = bpf_iter_create(bpf_link__fd(skel_->links.dump_task));
   if (fd < 0) {
     return absl::InternalError(absl::StrCat("bpf_iter_create: ", ::strerror(errno)));
@@ -247,7 +247,8 @@ absl::Status BpfProbe::RunPass(Pass* pass) {
     std::sort(pass->tasks.begin(), pass->tasks.end(),
               [](const np_task& a, const np_task& b) { return a.tgid < b.tgid; });
   }
-  return procfs_.ListPidsInto(&pass->pids);
+  pass->pids.clear();
+  return list_proc ? procfs_.ListPidsInto(&pass->pids) : absl::OkStatus();
 }
 
 void BpfProbe::ToRecord(const np_task& t, double btime, ProcessRecord* r) const {
@@ -332,7 +333,7 @@ absl::Status BpfProbe::Scan(std::vector<ProcessRecord>* out) {
   if (!btime.ok()) return btime.status();
   absl::MutexLock lock(&scan_mu_);
   Pass* pass = scan_pass_.get();
-  if (absl::Status s = RunPass(pass); !s.ok()) return s;
+  if (absl::Status s = RunPass(pass, /*list_proc=*/true); !s.ok()) return s;
   if (++generation_ == 0) generation_ = 1;
 
   size_t n = 0;
@@ -367,23 +368,27 @@ absl::Status BpfProbe::SampleCpu(std::vector<CpuSample>* out) {
   if (!btime.ok()) return btime.status();
   absl::MutexLock lock(&sample_mu_);
   Pass* pass = sample_pass_.get();
-  if (absl::Status s = RunPass(pass); !s.ok()) return s;
+  // No /proc listing here (it would cost as much as the pass): every process of the pass, plus
+  // those the last full scan had to read from /proc because the pass does not see them.
+  if (absl::Status s = RunPass(pass, /*list_proc=*/false); !s.ok()) return s;
   out->clear();
-  auto task = pass->tasks.begin();
-  CpuSample sample;
-  for (const int32_t pid : pass->pids) {
-    while (task != pass->tasks.end() && static_cast<int32_t>(task->tgid) < pid) ++task;
-    if (task != pass->tasks.end() && static_cast<int32_t>(task->tgid) == pid) {
-      CpuSample& s = out->emplace_back();
-      s.pid = pid;
-      s.start_ticks = StartTicks(task->start_boottime_ns, clk_tck_);
-      s.start_time_unix = *btime + static_cast<double>(s.start_ticks) / static_cast<double>(clk_tck_);
-      s.cpu_seconds = static_cast<double>(ProcCpuTicks(task->sum, clk_tck_)) /
-                      static_cast<double>(clk_tck_);
-    } else if (procfs_.SampleOne(pid, &sample)) {
-      out->push_back(sample);
-    }
+  for (const np_task& t : pass->tasks) {
+    CpuSample& s = out->emplace_back();
+    s.pid = static_cast<int32_t>(t.tgid);
+    s.start_ticks = StartTicks(t.start_boottime_ns, clk_tck_);
+    s.start_time_unix = *btime + static_cast<double>(s.start_ticks) / static_cast<double>(clk_tck_);
+    s.cpu_seconds = static_cast<double>(ProcCpuTicks(t.sum, clk_tck_)) / static_cast<double>(clk_tck_);
   }
+  const size_t from_pass = out->size();
+  CpuSample sample;
+  for (const int32_t pid : last_scan_from_procfs()) {
+    const auto end = out->begin() + static_cast<ptrdiff_t>(from_pass);
+    const auto it = std::lower_bound(out->begin(), end, pid,
+                                     [](const CpuSample& a, int32_t p) { return a.pid < p; });
+    const bool seen = it != end && it->pid == pid;
+    if (!seen && procfs_.SampleOne(pid, &sample)) out->push_back(sample);
+  }
+  std::sort(out->begin(), out->end(), [](const CpuSample& a, const CpuSample& b) { return a.pid < b.pid; });
   return absl::OkStatus();
 }
 

@@ -12,6 +12,8 @@
 // <proc_root> lists but the kernel pass did not see (it started after the pass, or is hidden
 // from BPF). A process the pass saw but <proc_root> does not list is not reported.
 //
+// SampleCpu() reports the processes of the kernel pass plus those the last Scan() read from
+// /proc (it does not list <proc_root>: that would cost as much as the pass).
 // Scan(), SampleCpu() and DrainExits() may run concurrently.
 #include <cstdint>
 #include <memory>
@@ -66,8 +68,9 @@ class BpfProbe : public Probe {
   };
 
   BpfProbe(std::string proc_root, nodeproc_bpf* skel);
-  // One iterator pass into *pass (records sorted by tgid).
-  absl::Status RunPass(Pass* pass);
+  // One iterator pass into *pass (records sorted by tgid), and the <proc_root> listing when
+  // list_proc.
+  absl::Status RunPass(Pass* pass, bool list_proc);
   // The /proc-only values of one process (cached); false when the process is gone.
   bool FillFromProc(const np_task& t, ProcessRecord* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
   void ToRecord(const np_task& t, double btime, ProcessRecord* r) const;

@@ -15,7 +15,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000
-#define MAX_CPUS 1024              /* per-CPU offsets kept; more CPUs: RSS from .count only */
+#define MAX_CPUS 1024              /* per-CPU offsets kept (RSS parts of CPUs beyond are left out) */
 #define MAX_THREADS_WALKED 65536   /* bound of the thread walk (NP_THREADS_CUT beyond) */
 #define MAX_FD_WORDS 16384         /* 1M fds; larger tables are counted up to there */
 

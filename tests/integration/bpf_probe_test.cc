@@ -23,16 +23,17 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "collectors/bpf/bpf_config.h"
 #include "collectors/procfs_probe.h"
 #include "gtest/gtest.h"
-#ifdef NODEPROC_HAVE_BPF
+#if NODEPROC_HAVE_BPF
 #include "collectors/bpf/bpf_probe.h"
 #endif
 
 namespace nodeproc {
 namespace {
 
-#ifndef NODEPROC_HAVE_BPF
+#if !NODEPROC_HAVE_BPF
 TEST(BpfProbeLive, Unavailable) { GTEST_SKIP() << "SKIPPED: this build has no BPF probe"; }
 #else
 
@@ -252,6 +253,8 @@ TEST(BpfProbeLive, SampleCpuMatchesScan) {
   ASSERT_TRUE(bpf.ok()) << bpf.status();
   ProcfsProbe procfs("/proc");
   std::vector<CpuSample> b, p;
+  std::vector<ProcessRecord> scanned;
+  ASSERT_TRUE((*bpf)->Scan(&scanned).ok());  // learns the processes the pass does not see
   ASSERT_TRUE((*bpf)->SampleCpu(&b).ok());
   ASSERT_TRUE(procfs.SampleCpu(&p).ok());
   std::map<int32_t, CpuSample> by_pid;
@@ -261,8 +264,14 @@ TEST(BpfProbeLive, SampleCpuMatchesScan) {
     auto it = by_pid.find(s.pid);
     if (it != by_pid.end() && it->second.start_ticks == s.start_ticks) ++same_identity;
   }
-  // Processes come and go between the two passes; nearly all are in both.
+  // Processes come and go between the two passes; nearly all are in both, including those
+  // only /proc shows (read through it).
   EXPECT_GE(same_identity + 5, p.size());
+  for (int32_t pid : (*bpf)->last_scan_from_procfs()) {
+    bool sampled = false;
+    for (const CpuSample& s : b) sampled |= s.pid == pid;
+    EXPECT_TRUE(sampled || ::kill(pid, 0) != 0) << "pid " << pid << " read via /proc is not sampled";
+  }
 }
 
 TEST(BpfProbeLive, ExitRecordsOfShortProcessesCarryTheirFinalCpu) {
