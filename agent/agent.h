@@ -24,6 +24,7 @@
 #include "kube/container_resolver.h"
 #include "kube/kubelet_cache.h"
 #include "kube/kubelet_source.h"
+#include "upload/uploader.h"
 
 namespace nodeproc {
 
@@ -81,6 +82,7 @@ class Agent {
   std::unique_ptr<SnapshotPipeline> pipeline_;
   std::unique_ptr<SnapshotWriter> writer_;
   std::unique_ptr<FilesSnapshot> files_;  // --snapshot-files
+  std::shared_ptr<Uploader> uploader_;     // --upload-bucket
   std::shared_ptr<SelfMetrics> self_metrics_;
   std::shared_ptr<MetricsCollectable> collectable_;
   std::unique_ptr<HttpServer> server_;

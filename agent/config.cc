@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "agent/upload_wiring.h"
 
 namespace nodeproc {
 namespace {
@@ -160,6 +161,7 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
         "--snapshot-files needs --snapshot-dir (files_<ts>.csv is written next to process_<ts>.csv)");
   }
   if (auto s = CheckReadable(c.proc_root, "proc-root"); !s.ok()) return s;
+  if (auto s = UploadConfigFromFlags(&c); !s.ok()) return s;
 
   if (const std::string key_file = absl::GetFlag(FLAGS_anonymize_key_file); !key_file.empty()) {
     auto key = ReadSmallFile(key_file, "--anonymize-key-file");

@@ -276,6 +276,10 @@ void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_writ
       kept_paths.insert(e.path);
       continue;
     }
+    if (options_.keep_for_upload && options_.keep_for_upload(e.path)) {
+      kept_paths.insert(e.path);
+      continue;
+    }
     remove(e.path);
   }
   for (const auto& [e, process_path] : files_csvs) {
