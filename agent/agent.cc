@@ -257,8 +257,8 @@ absl::Status Agent::Run() {
     server_->RegisterCollectable(collectable_);
     server_->RegisterCollectable(self_metrics_);
     if (uploader_ != nullptr) {
-      server_->RegisterCollectable(
-          std::make_shared<UploadMetrics>([u = uploader_] { return u->Stats(); }));
+      upload_metrics_ = std::make_shared<UploadMetrics>([u = uploader_] { return u->Stats(); });
+      server_->RegisterCollectable(upload_metrics_);
     }
     // The server logs the address it listens on.
     if (absl::Status s = server_->Start(); !s.ok()) return s;

@@ -83,6 +83,7 @@ class Agent {
   std::unique_ptr<SnapshotWriter> writer_;
   std::unique_ptr<FilesSnapshot> files_;  // --snapshot-files
   std::shared_ptr<Uploader> uploader_;     // --upload-bucket
+  std::shared_ptr<prometheus::Collectable> upload_metrics_;  // the server holds a weak_ptr
   std::shared_ptr<SelfMetrics> self_metrics_;
   std::shared_ptr<MetricsCollectable> collectable_;
   std::unique_ptr<HttpServer> server_;

@@ -38,8 +38,9 @@ absl::StatusOr<S3Target> NormalizeS3Target(S3Target t) {
   while (absl::EndsWith(t.endpoint, "/")) t.endpoint.pop_back();
   const bool http = absl::StartsWith(t.endpoint, "http://");
   const bool https = absl::StartsWith(t.endpoint, "https://");
-  const std::string_view host = std::string_view(t.endpoint).substr(http ? 7 : 8);
-  if ((!http && !https) || host.empty() || host.find_first_of("/?#@ ") != std::string_view::npos) {
+  const std::string_view host =
+      http || https ? std::string_view(t.endpoint).substr(http ? 7 : 8) : std::string_view();
+  if (host.empty() || host.find_first_of("/?#@ ") != std::string_view::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--upload-endpoint=", t.endpoint, ": expected http(s)://host[:port] without a path"));
   }

@@ -55,7 +55,8 @@ TEST(S3TargetTest, RejectsWhatCouldEscapeTheKeyOrTheHost) {
   for (const char* endpoint : {"ftp://h", "http://", "http://h/path", "http://user@h", "h:9000", "http://h?x"}) {
     EXPECT_FALSE(NormalizeS3Target(Target(endpoint, "snaps", "", true)).ok()) << endpoint;
   }
-  for (const char* bucket : {"", "ab", "a/b", "bucket name", std::string(64, 'a').c_str()}) {
+  for (const std::string bucket : {std::string(), std::string("ab"), std::string("a/b"),
+                                   std::string("bucket name"), std::string(64, 'a')}) {
     EXPECT_FALSE(NormalizeS3Target(Target("http://h:1", bucket, "", true)).ok()) << bucket;
   }
   S3Target bad_region = Target("http://h:1", "snaps", "", true);
