@@ -270,6 +270,7 @@ PutResult S3Client::Put(std::string_view key, int fd, uint64_t size, std::string
   if (options_.max_send_bytes_per_second > 0) {
     curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE,
                      static_cast<curl_off_t>(options_.max_send_bytes_per_second));
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);  // the smallest: a slow, even pace
   }
   const CURLcode rc = curl_easy_perform(c);
   long http = 0;

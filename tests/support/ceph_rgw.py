@@ -111,8 +111,8 @@ rgw data = {d}/rgw
         return out.stdout
 
     def _spawn(self, name, *args):
-        log = open(os.path.join(self.dir, "log", f"{name}.stderr"), "ab")
-        self.procs[name] = subprocess.Popen(list(args), stdout=log, stderr=log, start_new_session=True)
+        with open(os.path.join(self.dir, "log", f"{name}.stderr"), "ab") as log:
+            self.procs[name] = subprocess.Popen(list(args), stdout=log, stderr=log, start_new_session=True)
 
     def _ceph(self, *args, timeout=30):
         return self._run("ceph", "-c", self.conf, "--connect-timeout", "10", *args, timeout=timeout)
@@ -156,6 +156,10 @@ rgw data = {d}/rgw
             if time.time() > deadline:
                 raise RuntimeError(f"radosgw not answering: {self.gateway_log()[-2000:]}")
             time.sleep(0.1)
+
+    def gateway_running(self):
+        p = self.procs.get("rgw")
+        return p is not None and p.poll() is None
 
     def stop_gateway(self):
         p = self.procs.pop("rgw", None)
