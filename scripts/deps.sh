@@ -12,6 +12,7 @@ PACKAGES=(
   prometheus python3-psutil prometheus-process-exporter prometheus-node-exporter hyperfine
   clang libclang-rt-14-dev strace util-linux ccache
   apparmor
+  ceph-mon ceph-osd radosgw ceph-common
   g++-mingw-w64-x86-64-posix wine wine64 googletest
 )
 if [ "${NODEPROC_DEPS_EXTRA:-}" != "" ]; then
