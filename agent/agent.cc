@@ -68,6 +68,8 @@ absl::Status Agent::Init() {
       if (!uploader.ok()) return uploader.status();
       uploader_ = *std::move(uploader);
       w.keep_for_upload = [u = uploader_.get()](const std::string& p) { return u->KeepForUpload(p); };
+      // A complete process CSV goes to the upload thread (before retention weighs the spool).
+      w.on_written = [u = uploader_.get()](const std::string& p) { u->Enqueue(p); };
     }
     writer_ = std::make_unique<SnapshotWriter>(w);
     if (config_.snapshot_files) {
@@ -174,7 +176,6 @@ void Agent::WriteCsvSnapshot() {
   if (path.ok()) {
     LogInfo("process snapshot written", {{"path", *path}, {"rows", (*snap)->processes.size()}});
     if (self_metrics_ != nullptr) self_metrics_->RecordSnapshotSuccess(absl::Now());
-    if (uploader_ != nullptr) uploader_->Enqueue(*path);  // complete: handed to the upload thread
     if (files_ != nullptr) WriteFilesSnapshot(**snap, *path);
   } else if (absl::IsCancelled(path.status())) {
     LogWarning("Skipping incomplete process snapshot (snapshot in progress)");

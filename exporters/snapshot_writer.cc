@@ -226,6 +226,7 @@ absl::StatusOr<std::string> SnapshotWriter::Write(const Snapshot& snapshot,
     ::fsync(dir_fd);
     ::close(dir_fd);
   }
+  if (options_.on_written) options_.on_written(final_path);
   ApplyRetention(snapshot.taken_at, final_path);
   return final_path;
 }

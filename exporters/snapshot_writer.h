@@ -32,6 +32,9 @@ struct SnapshotWriterOptions {
   // files CSV (the uploader holds snapshots not yet uploaded; upload/spool.h). Not counted in
   // keep_files. Empty: retention alone decides.
   std::function<bool(const std::string& process_csv)> keep_for_upload;
+  // Called with the final path once a process CSV is complete (renamed), before retention runs
+  // (so the uploader counts it among the pending snapshots retention asks about).
+  std::function<void(const std::string& process_csv)> on_written;
 };
 
 class SnapshotWriter {

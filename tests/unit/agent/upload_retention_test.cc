@@ -33,6 +33,7 @@ TEST(UploadRetentionTest, PendingSnapshotsOutliveRetentionUpToTheCap) {
   wo.keep_files = 1;
   wo.max_age = absl::InfiniteDuration();
   wo.keep_for_upload = [&](const std::string& p) { return spool.KeepForUpload(p); };
+  wo.on_written = [&](const std::string& p) { EXPECT_TRUE(spool.Add(p)); };
   SnapshotWriter writer(wo);
   std::atomic<bool> cancel{false};
   auto write = [&](int minute) {
@@ -40,7 +41,6 @@ TEST(UploadRetentionTest, PendingSnapshotsOutliveRetentionUpToTheCap) {
     s.taken_at = kStart + absl::Minutes(minute);
     auto path = writer.Write(s, cancel);
     ASSERT_TRUE(path.ok()) << path.status();
-    spool.Add(*path);
   };
   auto on_disk = [&] { return nodeproc::testing::ListDir(writer.process_dir()); };
 
@@ -62,6 +62,7 @@ TEST(UploadRetentionTest, PendingSnapshotsOutliveRetentionUpToTheCap) {
 
   // Without the hook, retention alone keeps one file.
   wo.keep_for_upload = nullptr;
+  wo.on_written = nullptr;
   SnapshotWriter plain(wo);
   Snapshot s;
   s.taken_at = kStart + absl::Minutes(7);
