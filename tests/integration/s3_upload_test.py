@@ -10,8 +10,12 @@ When the gateway cannot start, prints SKIPPED with the reason and exits 77 (ctes
 import hashlib
 import os
 import re
+import shutil
 import signal
+import socket
+import subprocess
 import sys
+import threading
 import time
 import unittest
 import warnings
@@ -121,9 +125,17 @@ class UploadTest(unittest.TestCase):
             agent.wait_ready()
             agent.wait_for(lambda: len(uploaded_lines(agent.log())) >= 6, timeout=90,
                            what="six uploads (process + files CSVs)")
+            self.metrics_text = agent.get("/metrics")[1]
+            self.assertGreaterEqual(metric(agent, "nodeproc_upload_requests_total", '{outcome="success"}'), 6)
+            self.assertGreater(metric(agent, "nodeproc_upload_bytes_total"), 0)
+            self.assertGreater(metric(agent, "nodeproc_upload_last_success_timestamp_seconds"), 1.7e9)
         finally:
             self.assertEqual(agent.stop(), 0)
         log = agent.log()
+        if shutil.which("promtool"):
+            out = subprocess.run(["promtool", "check", "metrics"], input=self.metrics_text,
+                                 capture_output=True, text=True)
+            self.assertEqual((out.returncode, out.stdout + out.stderr), (0, ""))
         local = local_files(self.tmp)
         kinds = {rel.split("/")[-1].split("_")[0] for rel in local}
         self.assertEqual(kinds, {"process", "files"})
@@ -268,6 +280,84 @@ class UploadTest(unittest.TestCase):
         # Every file written before the bucket existed made it.
         first = min(local_files(self.tmp))
         self.assertIn(first, done)
+
+
+class HostileStoreTest(unittest.TestCase):
+    """Stores that hang or answer garbage: bounded by --upload-timeout, never block shutdown."""
+
+    def serve(self, handler):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(16)
+        conns = []
+
+        def loop():
+            while True:
+                try:
+                    c, _ = srv.accept()
+                except OSError:
+                    return
+                conns.append(c)
+                threading.Thread(target=handler, args=(c,), daemon=True).start()
+        threading.Thread(target=loop, daemon=True).start()
+        self.addCleanup(lambda: [x.close() for x in conns + [srv]])
+        return f"http://127.0.0.1:{srv.getsockname()[1]}"
+
+    def run_agent(self, endpoint, tmp):
+        return harness.Agent("--snapshot-interval=300s", "--upload-bucket=snaps",
+                             f"--upload-endpoint={endpoint}", "--upload-path-style",
+                             "--upload-timeout=2s", "--upload-backoff-max=1s",
+                             snapshot_dir=os.path.join(tmp, "snaps"), machine_id="node-h", env=creds())
+
+    def test_a_store_that_never_answers_times_out_and_does_not_delay_shutdown(self):
+        tmp = harness.tempfile.mkdtemp(prefix="nodeproc-s3h-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+
+        def hang(c):
+            try:
+                while c.recv(65536):
+                    pass
+            except OSError:
+                pass
+        agent = self.run_agent(self.serve(hang), tmp)
+        try:
+            agent.wait_ready()
+            agent.wait_for(lambda: (metric(agent, "nodeproc_upload_requests_total", '{outcome="network_error"}') or 0) >= 1,
+                           timeout=60, what="a timed-out upload")
+            # /metrics answers while an upload hangs.
+            t = time.time()
+            agent.get("/metrics")
+            self.assertLess(time.time() - t, 5)
+            stop = time.time()
+        finally:
+            self.assertEqual(agent.stop(), 0)
+        self.assertLess(time.time() - stop, 10, "shutdown waited for the hung store")
+        self.assertIn("cause=network_error", agent.log())
+        self.assertEqual(len(local_files(tmp)), 1, "the file stays pending on the volume")
+
+    def test_garbage_and_huge_error_bodies_are_a_clear_bounded_error(self):
+        tmp = harness.tempfile.mkdtemp(prefix="nodeproc-s3h-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+
+        def garbage(c):
+            try:
+                c.recv(65536)
+                body = b"<Error><Code>\xff\x00\"=\n</Code><Message>" + b"x" * (4 << 20) + b"</Message></Error>"
+                c.sendall(b"HTTP/1.1 503 Slow Down\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            except OSError:
+                pass
+            c.close()
+        agent = self.run_agent(self.serve(garbage), tmp)
+        try:
+            agent.wait_ready()
+            agent.wait_for(lambda: (metric(agent, "nodeproc_upload_requests_total", '{outcome="server_error"}') or 0) >= 2,
+                           timeout=60, what="two refused uploads")
+        finally:
+            self.assertEqual(agent.stop(), 0)
+        line = next(l for l in agent.log().splitlines() if "snapshot upload failed" in l)
+        self.assertLess(len(line), 1000)
+        self.assertIn("cause=server_error:", line)
+        self.assertIn("HTTP 503", line)
 
 
 if __name__ == "__main__":
