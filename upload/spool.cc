@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
 
@@ -120,6 +121,7 @@ std::optional<SpoolEntry> Spool::EntryFor(const std::string& path) const {
 }
 
 absl::Status Spool::Load() {
+  RemoveStaleStateTemps();
   std::set<std::string> uploaded;
   {
     std::ifstream in(state_path(), std::ios::binary);
@@ -178,6 +180,22 @@ bool Spool::Add(const std::string& path) {
   absl::MutexLock lock(&mu_);
   if (uploaded_.contains(machine_rel)) return false;
   return pending_.emplace(OrderKey(*e), std::move(*e)).second;
+}
+
+void Spool::RemoveStaleStateTemps() const {
+  // A crash between writing the state's temp file and its rename leaves
+  // "..upload-state.<pid>.tmp" (exporters/atomic_file.h naming) in the machine folder.
+  const fs::path machine_dir = fs::path(options_.snapshot_dir) / options_.machine;
+  const absl::Time cutoff = absl::Now() - absl::Minutes(1);
+  std::error_code ec;
+  for (fs::directory_iterator it(machine_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!absl::StartsWith(name, "..upload-state.") || !absl::EndsWith(name, ".tmp")) continue;
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (absl::FromTimeT(st.st_mtime) > cutoff) continue;
+    ::unlink(it->path().c_str());
+  }
 }
 
 std::optional<SpoolEntry> Spool::Front() const {

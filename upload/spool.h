@@ -11,6 +11,7 @@
 // is kept unless more than `max_pending_snapshots` snapshots are pending, in which case the
 // oldest pending ones go (counted in dropped_files and logged).
 //
+// Load() also removes a state temp file a crash left behind (older than a minute).
 // Only regular files are taken (lstat; symlinks planted in the folder are ignored), only with
 // names the snapshot writer produces. Thread-safe.
 #include <cstdint>
@@ -85,6 +86,7 @@ class Spool {
 
  private:
   std::string Serialize() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveStaleStateTemps() const;
   std::optional<SpoolEntry> EntryFor(const std::string& path) const;
   static std::string OrderKey(const SpoolEntry& e);
 

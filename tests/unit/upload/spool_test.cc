@@ -1,6 +1,7 @@
 #include "upload/spool.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,6 +152,20 @@ TEST_F(SpoolTest, RetentionKeepsPendingSnapshotsUpToTheCapThenDropsTheOldestCoun
   EXPECT_FALSE(s.KeepForUpload(process[2]));
   EXPECT_EQ(s.Stats().dropped_files, 4u);  // not a drop: it was uploaded
   EXPECT_TRUE(s.KeepForUpload(process[3]));
+}
+
+TEST_F(SpoolTest, LoadRemovesAStaleStateTempFileButNotAFreshOne) {
+  const fs::path machine = fs::path(tmp_.path()) / "node-1";
+  fs::create_directories(machine);
+  std::ofstream(machine / "..upload-state.111.tmp") << "partial";
+  std::ofstream(machine / "..upload-state.222.tmp") << "in progress";
+  const absl::Time old = absl::Now() - absl::Minutes(5);
+  struct timespec times[2] = {{absl::ToTimeT(old), 0}, {absl::ToTimeT(old), 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (machine / "..upload-state.111.tmp").c_str(), times, 0), 0);
+  Spool s(Options());
+  ASSERT_TRUE(s.Load().ok());
+  EXPECT_FALSE(fs::exists(machine / "..upload-state.111.tmp"));
+  EXPECT_TRUE(fs::exists(machine / "..upload-state.222.tmp"));
 }
 
 TEST_F(SpoolTest, ACorruptOrForeignStateFileMeansEverythingIsPending) {
