@@ -327,11 +327,11 @@ class HostileStoreTest(unittest.TestCase):
             # /metrics answers while an upload hangs.
             t = time.time()
             agent.get("/metrics")
-            self.assertLess(time.time() - t, 5)
+            self.assertLess(time.time() - t, 5 * harness.SLOW)
             stop = time.time()
         finally:
             self.assertEqual(agent.stop(), 0)
-        self.assertLess(time.time() - stop, 10, "shutdown waited for the hung store")
+        self.assertLess(time.time() - stop, 10 * harness.SLOW, "shutdown waited for the hung store")
         self.assertIn("cause=network_error", agent.log())
         self.assertEqual(len(local_files(tmp)), 1, "the file stays pending on the volume")
 
