@@ -11,6 +11,8 @@
 #include "core/absl_compat.h"
 #include "core/log.h"
 #include "agent/kubelet_wiring.h"
+#include "agent/upload_wiring.h"
+#include "upload/upload_metrics.h"
 
 namespace nodeproc {
 namespace {
@@ -81,6 +83,14 @@ absl::Status Agent::Init() {
     w.agent_start = started_at_;
     w.keep_files = config_.snapshot_keep_files;
     w.max_age = config_.snapshot_max_age;
+    if (!config_.upload_bucket.empty() && !config_.one_shot) {
+      auto uploader = MakeUploader(config_, SnapshotWriter::SanitizeMachineId(config_.machine_id));
+      if (!uploader.ok()) return uploader.status();
+      uploader_ = *std::move(uploader);
+      w.keep_for_upload = [u = uploader_.get()](const std::string& p) { return u->KeepForUpload(p); };
+      // A complete process CSV goes to the upload thread (before retention weighs the spool).
+      w.on_written = [u = uploader_.get()](const std::string& p) { u->Enqueue(p); };
+    }
     writer_ = std::make_unique<SnapshotWriter>(w);
     if (config_.snapshot_files) {
       FilesSnapshotOptions f;
@@ -317,6 +327,7 @@ void Agent::WriteCsvSnapshot() {
     if (files_ != nullptr) WriteFilesSnapshot(**snap, *path);
   } else if (absl::IsCancelled(path.status())) {
     LogWarning("Skipping incomplete process snapshot (snapshot in progress)");
+    if (uploader_ != nullptr) LogWarning("Skipping incomplete process snapshot upload (snapshot in progress)");
   } else {
     LogError("process snapshot failed", {{"error", path.status().ToString()}});
     if (self_metrics_ != nullptr) self_metrics_->RecordSnapshotFailure();
@@ -335,10 +346,14 @@ void Agent::WriteFilesSnapshot(const Snapshot& snapshot, const std::string& proc
              {"duration_ms", us / 1000}, {"us_per_process", us_per_process}});
     if (self_metrics_ != nullptr) self_metrics_->RecordFilesSnapshotSuccess(result->duration, result->rows);
     if (result->packages != nullptr) AttachLoadedPackages(std::move(result->packages));
+    if (uploader_ != nullptr) uploader_->Enqueue(result->path);
   } else if (absl::IsCancelled(result.status())) {
     // The process CSV of this snapshot is complete and stays; its files CSV is dropped whole.
     LogWarning("Skipping incomplete process snapshot (snapshot in progress)",
                {{"part", "files"}, {"kept", process_csv}});
+    if (uploader_ != nullptr) {
+      LogWarning("Skipping incomplete process snapshot upload (snapshot in progress)", {{"part", "files"}});
+    }
   } else {
     LogError("files snapshot failed", {{"error", result.status().ToString()}});
     if (self_metrics_ != nullptr) self_metrics_->RecordFilesSnapshotFailure();
@@ -393,6 +408,10 @@ absl::Status Agent::Run() {
     server_->RegisterCollectable(self_metrics_);
     server_->RegisterCollectable(scanner_metrics_);
     server_->RegisterCollectable(probe_metrics_);
+    if (uploader_ != nullptr) {
+      upload_metrics_ = std::make_shared<UploadMetrics>([u = uploader_] { return u->Stats(); });
+      server_->RegisterCollectable(upload_metrics_);
+    }
     // The server logs the address it listens on.
     if (absl::Status s = server_->Start(); !s.ok()) return s;
   }
@@ -410,6 +429,7 @@ absl::Status Agent::Run() {
   if (kubelet_ != nullptr) kubelet_->Get();  // start the first refresh in the background
   std::thread sampler([this] { SamplerLoop(); });
   std::thread scanner([this] { ScannerLoop(); });  // its first scan starts now: ready soon
+  if (uploader_ != nullptr) uploader_->Start();
   std::thread snapshots;
   if (writer_ != nullptr) snapshots = std::thread([this] { SnapshotLoop(); });
 
@@ -417,6 +437,7 @@ absl::Status Agent::Run() {
   while (!stop_.WaitForNotificationWithTimeout(absl::Seconds(1))) CheckScanner();
   LogInfo("shutting down");
   if (snapshots.joinable()) snapshots.join();
+  if (uploader_ != nullptr) uploader_->Stop();  // an upload in flight is cut: pending until restart
   sampler.join();
   bool scanner_done = false;
   {

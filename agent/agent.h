@@ -30,6 +30,7 @@
 #include "kube/container_resolver.h"
 #include "kube/kubelet_cache.h"
 #include "kube/kubelet_source.h"
+#include "upload/uploader.h"
 
 namespace nodeproc {
 
@@ -96,6 +97,8 @@ class Agent {
   std::unique_ptr<SnapshotPipeline> pipeline_;
   std::unique_ptr<SnapshotWriter> writer_;
   std::unique_ptr<FilesSnapshot> files_;  // --snapshot-files
+  std::shared_ptr<Uploader> uploader_;     // --upload-bucket
+  std::shared_ptr<prometheus::Collectable> upload_metrics_;  // the server holds a weak_ptr
   std::shared_ptr<SelfMetrics> self_metrics_;
   std::shared_ptr<ProbeMetrics> probe_metrics_;  // which probe; BPF exit-record drops
   std::string probe_name_;

@@ -17,6 +17,7 @@
 #include "core/absl_compat.h"
 #include "core/log.h"
 #include "core/platform.h"
+#include "agent/upload_wiring.h"
 
 namespace nodeproc {
 namespace {
@@ -212,6 +213,7 @@ absl::StatusOr<AgentConfig> ConfigFromFlags(const RepeatedFlags& repeated) {
   if (platform::HasProcfs()) {  // Windows has no procfs: --proc-root is not read there
     if (auto s = CheckReadable(c.proc_root, "proc-root"); !s.ok()) return s;
   }
+  if (auto s = UploadConfigFromFlags(&c); !s.ok()) return s;
 
   if (const std::string key_file = absl::GetFlag(FLAGS_anonymize_key_file); !key_file.empty()) {
     auto key = ReadSmallFile(key_file, "--anonymize-key-file");

@@ -67,6 +67,19 @@ struct AgentConfig {
   int max_cmdline_bytes = 4096;
   int kubelet_max_pods = 1000;
   int kubelet_max_containers = 64;
+  // Snapshot upload (`run` only; empty bucket = off). See agent/upload_wiring.h.
+  std::string upload_bucket;
+  std::string upload_endpoint;
+  std::string upload_region;
+  std::string upload_prefix;
+  bool upload_path_style = false;
+  std::string upload_access_key_id_file;
+  std::string upload_secret_access_key_file;
+  std::string upload_session_token_file;
+  std::string upload_ca_file;
+  absl::Duration upload_timeout = absl::Seconds(120);
+  absl::Duration upload_backoff_max = absl::Minutes(5);
+  int upload_spool_max_snapshots = 2016;
 
   bool kubelet_enabled() const { return !kubelet_url.empty() || !kubelet_fixture_dir.empty(); }
 };

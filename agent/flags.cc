@@ -83,6 +83,28 @@ ABSL_FLAG(int, kubelet_max_containers, 64,
           "containers kept per pod list (containers, init containers, statuses) of a kubelet answer");
 ABSL_FLAG(bool, package_metrics, false,
           "--snapshot-files: export nodeproc_loaded_package_processes{package,version}");
+// Snapshot upload to S3-compatible object storage (upload/; agent/upload_wiring.cc).
+ABSL_FLAG(std::string, upload_bucket, "",
+          "`run`: upload each complete CSV snapshot to this S3 bucket; empty disables uploads");
+ABSL_FLAG(std::string, upload_endpoint, "",
+          "S3 endpoint, http(s)://host[:port] (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, "
+          "else AWS https://s3.<region>.amazonaws.com)");
+ABSL_FLAG(std::string, upload_region, "",
+          "SigV4 region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else us-east-1)");
+ABSL_FLAG(std::string, upload_prefix, "", "key prefix: objects are <prefix>/<machine-id>/<start>/process/*.csv");
+ABSL_FLAG(bool, upload_path_style, false,
+          "path-style URLs (<endpoint>/<bucket>/<key>; Ceph RGW, MinIO) instead of virtual hosts");
+ABSL_FLAG(std::string, upload_access_key_id_file, "", "file with the access key id (default: $AWS_ACCESS_KEY_ID)");
+ABSL_FLAG(std::string, upload_secret_access_key_file, "",
+          "file with the secret access key (default: $AWS_SECRET_ACCESS_KEY); re-read at each upload");
+ABSL_FLAG(std::string, upload_session_token_file, "", "file with a session token (default: $AWS_SESSION_TOKEN)");
+ABSL_FLAG(std::string, upload_ca_file, "", "CA bundle for an https endpoint (default: the system CAs)");
+ABSL_FLAG(absl::Duration, upload_timeout, absl::Seconds(120), "timeout of one upload request");
+ABSL_FLAG(absl::Duration, upload_backoff_max, absl::Minutes(5),
+          "longest wait between retries of a failed upload (exponential from 1s, with jitter)");
+ABSL_FLAG(int, upload_spool_max_snapshots, 2016,
+          "not-yet-uploaded snapshots retention keeps beyond --snapshot-retention; past it the oldest "
+          "go (counted in nodeproc_upload_dropped_files_total)");
 
 namespace nodeproc {
 namespace {

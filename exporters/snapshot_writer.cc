@@ -161,6 +161,7 @@ absl::StatusOr<std::string> SnapshotWriter::Write(const Snapshot& snapshot,
   }
   if (cancel.load(std::memory_order_relaxed)) return cancelled();
   if (absl::Status s = out.Commit(); !s.ok()) return s;
+  if (options_.on_written) options_.on_written(final_path);
   ApplyRetention(snapshot.taken_at, final_path);
   return final_path;
 }
@@ -208,6 +209,10 @@ void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_writ
     }
     if (keep) {
       ++kept;
+      kept_paths.insert(e.path);
+      continue;
+    }
+    if (options_.keep_for_upload && options_.keep_for_upload(e.path)) {
       kept_paths.insert(e.path);
       continue;
     }

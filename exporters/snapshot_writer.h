@@ -12,6 +12,7 @@
 // `keep_files` counts snapshots, not files.
 // Not thread-safe: one writer thread.
 #include <atomic>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,13 @@ struct SnapshotWriterOptions {
   absl::Time agent_start;
   int keep_files = 288;                        // <= 0: no count limit
   absl::Duration max_age = absl::Hours(168);   // InfiniteDuration (or <= 0): no age limit
+  // Asked before retention deletes a snapshot (given its process CSV): true keeps it and its
+  // files CSV (the uploader holds snapshots not yet uploaded; upload/spool.h). Not counted in
+  // keep_files. Empty: retention alone decides.
+  std::function<bool(const std::string& process_csv)> keep_for_upload;
+  // Called with the final path once a process CSV is complete (renamed), before retention runs
+  // (so the uploader counts it among the pending snapshots retention asks about).
+  std::function<void(const std::string& process_csv)> on_written;
 };
 
 class SnapshotWriter {

@@ -18,6 +18,7 @@ PACKAGES=(
   libbpf-dev bpftool llvm
   apparmor
   libre2-dev
+  ceph-mon ceph-osd radosgw ceph-common
   g++-mingw-w64-x86-64-posix wine wine64 googletest
   python3-yaml python3-jsonschema yamllint unzip
   curl
