@@ -54,7 +54,8 @@ absl::Status Agent::Init() {
     kubelet_ = MakeKubeletCache(kubelet_source_.get(), config_, /*background=*/!config_.one_shot);
   }
 
-  auto probe = SelectProbe(config_.probe, config_.proc_root);
+  auto probe = SelectProbe(config_.probe, config_.proc_root,
+                           static_cast<size_t>(config_.max_cmdline_bytes));
   if (!probe.ok()) return probe.status();
   probe_ = std::move(probe->probe);
   probe_metrics_ = std::make_shared<ProbeMetrics>(probe->name, std::move(probe->exit_records_dropped));

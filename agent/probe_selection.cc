@@ -15,9 +15,11 @@ namespace nodeproc {
 namespace {
 
 // The BPF probe, or why not.
-absl::StatusOr<SelectedProbe> TryBpf(const std::string& proc_root) {
+absl::StatusOr<SelectedProbe> TryBpf(const std::string& proc_root, size_t max_cmdline_bytes) {
 #if NODEPROC_HAVE_BPF
-  auto bpf = BpfProbe::Create(proc_root);
+  BpfProbeOptions options;
+  options.max_cmdline_bytes = max_cmdline_bytes;
+  auto bpf = BpfProbe::Create(proc_root, options);
   if (!bpf.ok()) return bpf.status();
   SelectedProbe s;
   BpfProbe* raw = bpf->get();
@@ -27,6 +29,7 @@ absl::StatusOr<SelectedProbe> TryBpf(const std::string& proc_root) {
   return s;
 #else
   (void)proc_root;
+  (void)max_cmdline_bytes;
   return absl::UnimplementedError("this build has no BPF probe (built without clang/bpftool/libbpf)");
 #endif
 }
@@ -41,16 +44,17 @@ bool BpfProbeBuilt() {
 #endif
 }
 
-absl::StatusOr<SelectedProbe> SelectProbe(const std::string& mode, const std::string& proc_root) {
+absl::StatusOr<SelectedProbe> SelectProbe(const std::string& mode, const std::string& proc_root,
+                                          size_t max_cmdline_bytes) {
   if (mode == "bpf" || mode == "auto") {
-    auto bpf = TryBpf(proc_root);
+    auto bpf = TryBpf(proc_root, max_cmdline_bytes);
     if (bpf.ok()) return bpf;
     if (mode == "bpf") {
       return absl::FailedPreconditionError(
           absl::StrCat("--probe=bpf: BPF probe unavailable: ", bpf.status().message()));
     }
     SelectedProbe s;
-    s.probe = std::make_unique<ProcfsProbe>(proc_root);
+    s.probe = std::make_unique<ProcfsProbe>(proc_root, max_cmdline_bytes);
     s.name = "procfs";
     s.bpf_unavailable = std::string(ToStd(bpf.status().message()));
     return s;
@@ -59,7 +63,7 @@ absl::StatusOr<SelectedProbe> SelectProbe(const std::string& mode, const std::st
         absl::StrCat("--probe=", mode, ": expected auto, bpf or procfs"));
   }
   SelectedProbe s;
-  s.probe = std::make_unique<ProcfsProbe>(proc_root);
+  s.probe = std::make_unique<ProcfsProbe>(proc_root, max_cmdline_bytes);
   s.name = "procfs";
   return s;
 }

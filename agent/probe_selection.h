@@ -4,6 +4,7 @@
 //           CAP_BPF + CAP_PERFMON, the programs load), else procfs, with one log line saying why.
 //   bpf     the BPF probe, or a start-up error saying in one line why it is unavailable.
 //   procfs  the procfs probe.
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,7 +23,9 @@ struct SelectedProbe {
 };
 
 // Builds the probe; logs nothing (so a later configuration error stays the only output line).
-absl::StatusOr<SelectedProbe> SelectProbe(const std::string& mode, const std::string& proc_root);
+// `max_cmdline_bytes`: --max-cmdline-bytes, the cap of every command line either probe reads.
+absl::StatusOr<SelectedProbe> SelectProbe(const std::string& mode, const std::string& proc_root,
+                                          size_t max_cmdline_bytes);
 
 // The one log line saying which probe runs (and, after a fallback, why not BPF).
 void LogProbeChoice(const std::string& name, const std::string& bpf_unavailable,

@@ -1,5 +1,7 @@
 #include "collectors/proc_parsers.h"
 
+#include <algorithm>
+
 #include <limits>
 
 #include "absl/status/status.h"
@@ -188,6 +190,18 @@ void JoinTruncatedCmdline(std::string_view raw, std::string* out) {
     if (c == '\0') c = ' ';
   }
   out->append(kCmdlineTruncatedMarker);
+}
+
+void ArgsFromRawCmdline(std::string_view raw, bool truncated, std::string* args) {
+  if (truncated) {
+    JoinTruncatedCmdline(raw, args);
+  } else {
+    JoinCmdline(raw, args);
+  }
+  const size_t n = std::min(args->size(), raw.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (raw[i] == '\0') (*args)[i] = '\0';
+  }
 }
 
 std::string JoinCmdline(std::string_view raw) {

@@ -76,6 +76,11 @@ void JoinTruncatedCmdline(std::string_view raw, std::string* out);
 // in the middle still yields its separator); trailing NULs are dropped; bytes are kept as they
 // are (no UTF-8 validation). Replaces *out, reusing its capacity.
 void JoinCmdline(std::string_view raw, std::string* out);
+// The argument vector a probe keeps for a process: `raw` (/proc/<pid>/cmdline as read, cut at
+// the cap when `truncated`) joined as above (plain or truncated), but with its NUL separators
+// kept, so that secrets are scrubbed per argument before the join (exporters/cmdline_privacy).
+// The joined form is the same bytes with each NUL replaced by a space.
+void ArgsFromRawCmdline(std::string_view raw, bool truncated, std::string* args);
 std::string JoinCmdline(std::string_view raw);
 
 // The "btime" line of /proc/stat: boot time in seconds since the epoch.

@@ -313,17 +313,8 @@ bool ProcfsProbe::ReadProcess(int root_fd, int32_t pid, double btime, Buffers* b
       if (!IsVanished(err)) NoteProblem(kCmdlineUnreadable, "cmdline", err, pid);
       return false;
     }
-    // Kept NUL-separated (the privacy step scrubs the argument vector before the join); the
-    // joined form is the same bytes with NULs as spaces.
-    if (truncated) {
-      JoinTruncatedCmdline(b->cmdline, &cached.args);
-    } else {
-      JoinCmdline(b->cmdline, &cached.args);
-    }
-    const size_t n = std::min(cached.args.size(), b->cmdline.size());
-    for (size_t i = 0; i < n; ++i) {
-      if (b->cmdline[i] == '\0') cached.args[i] = '\0';
-    }
+    // Kept NUL-separated: the privacy step scrubs the argument vector before the join.
+    ArgsFromRawCmdline(b->cmdline, truncated, &cached.args);
     cached.args.shrink_to_fit();
     cached.start_ticks = st->start_ticks;
     cached.comm.assign(st->comm.data(), st->comm.size());

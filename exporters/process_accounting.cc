@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
+#include "core/utf8.h"
 
 namespace nodeproc {
 namespace {
@@ -56,8 +57,10 @@ double ByteIncrement(const std::optional<uint64_t>& now, std::optional<uint64_t>
 }  // namespace
 
 ProcessSeriesKey ProcessAccounting::GroupKey(const ProcessRecord& p) {
-  ProcessSeriesKey key{p.container.pod_namespace, p.container.pod_name,
-                       p.container.container_name, p.name, -1};
+  // Label values as they will be rendered (core/utf8.h): names that differ only in invalid
+  // bytes make one series, not two that become identical at the output.
+  ProcessSeriesKey key{ToValidUtf8(p.container.pod_namespace), ToValidUtf8(p.container.pod_name),
+                       ToValidUtf8(p.container.container_name), ToValidUtf8(p.name), -1};
   // Kernel threads are grouped by the part of their name before '/', so the per-CPU and
   // per-queue instances (kworker/3:1H, ksoftirqd/17) make one group each.
   if (p.kernel_thread) {
@@ -68,7 +71,8 @@ ProcessSeriesKey ProcessAccounting::GroupKey(const ProcessRecord& p) {
 }
 
 ProcessSeriesKey ProcessAccounting::FoldKey(const ProcessRecord& p) {
-  return ProcessSeriesKey{p.container.pod_namespace, p.container.pod_name, "", "other", -1};
+  return ProcessSeriesKey{ToValidUtf8(p.container.pod_namespace), ToValidUtf8(p.container.pod_name),
+                          "", "other", -1};
 }
 
 void ProcessAccounting::Account(const ProcessRecord& p, const ProcessSeriesKey& key, bool fold,

@@ -23,6 +23,7 @@
 #include "collectors/task_convert.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "core/read_file.h"
 
 namespace nodeproc {
 namespace {
@@ -60,26 +61,7 @@ std::string MissingCapabilities() {
   return missing;
 }
 
-// Reads a small file whole; 0 or an errno value.
-int ReadSmallFile(const std::string& path, std::string* out) {
-  out->clear();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return errno;
-  char buf[4096];
-  int err = 0;
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    if (n == 0) break;
-    out->append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return err;
-}
+constexpr size_t kMaxStatBytes = 8 * 1024;  // as the procfs probe
 
 bool IsVanished(int err) { return err == ENOENT || err == ESRCH; }
 
@@ -162,7 +144,7 @@ absl::StatusOr<std::unique_ptr<BpfProbe>> BpfProbe::Create(std::string proc_root
     return absl::FailedPreconditionError(
         absl::StrCat("attaching the BPF programs failed: ", ::strerror(-err)));
   }
-  std::unique_ptr<BpfProbe> probe(new BpfProbe(std::move(proc_root), skel));
+  std::unique_ptr<BpfProbe> probe(new BpfProbe(std::move(proc_root), skel, options.max_cmdline_bytes));
   probe->exits_ = ring_buffer__new(bpf_map__fd(skel->maps.exits), OnExitRecord, probe.get(), nullptr);
   if (probe->exits_ == nullptr) {
     return absl::InternalError(absl::StrCat("exit ring buffer: ", ::strerror(errno)));
@@ -188,12 +170,13 @@ absl::StatusOr<std::unique_ptr<BpfProbe>> BpfProbe::Create(std::string proc_root
   return probe;
 }
 
-BpfProbe::BpfProbe(std::string proc_root, nodeproc_bpf* skel)
+BpfProbe::BpfProbe(std::string proc_root, nodeproc_bpf* skel, size_t max_cmdline_bytes)
     : proc_root_(std::move(proc_root)),
+      max_cmdline_bytes_(max_cmdline_bytes),
       clk_tck_(std::max(1L, ::sysconf(_SC_CLK_TCK))),
       page_size_(std::max(1L, ::sysconf(_SC_PAGESIZE))),
       skel_(skel),
-      procfs_(proc_root_),
+      procfs_(proc_root_, max_cmdline_bytes),
       scan_pass_(std::make_unique<Pass>()),
       sample_pass_(std::make_unique<Pass>()) {}
 
@@ -298,7 +281,8 @@ bool BpfProbe::FillFromProc(const np_task& t, ProcessRecord* r) {
       c.generation = generation_;
       return true;
     }
-    const int err = ReadSmallFile(path("stat"), &read_buf_);
+    const int err = ReadFileAt(AT_FDCWD, path("stat").c_str(), kMaxStatBytes, OverLimit::kFail,
+                               &read_buf_);
     if (err != 0) return !IsVanished(err);
     absl::StatusOr<ProcStat> st = ParseProcStat(read_buf_);
     if (!st.ok()) return true;
@@ -311,20 +295,27 @@ bool BpfProbe::FillFromProc(const np_task& t, ProcessRecord* r) {
     return true;
   }
   CachedText& c = text_cache_[r->pid];
-  if (c.generation != 0 && c.start_boottime_ns == t.start_boottime_ns && c.exec_id == t.exec_id) {
-    r->cmdline = c.cmdline;
-    c.generation = generation_;
-    return true;
+  if (c.generation == 0 || c.start_boottime_ns != t.start_boottime_ns || c.exec_id != t.exec_id) {
+    // Bounded like the procfs probe's (--max-cmdline-bytes), NUL-separated for the scrubbing.
+    bool truncated = false;
+    const int err = ReadFileAt(AT_FDCWD, path("cmdline").c_str(), max_cmdline_bytes_,
+                               OverLimit::kTruncate, &read_buf_, &truncated);
+    if (err != 0) {
+      if (IsVanished(err)) return false;
+      r->cmdline.clear();  // not cached: read again next scan
+      r->args.clear();
+      c.generation = 0;
+      return true;
+    }
+    std::string args;
+    ArgsFromRawCmdline(read_buf_, truncated, &args);
+    args.shrink_to_fit();
+    c = CachedText{t.start_boottime_ns, t.exec_id, std::move(args), "", generation_};
   }
-  const int err = ReadSmallFile(path("cmdline"), &read_buf_);
-  if (err != 0) {
-    if (IsVanished(err)) return false;
-    r->cmdline.clear();  // not cached: read again next scan
-    c.generation = 0;
-    return true;
-  }
-  JoinCmdline(read_buf_, &r->cmdline);
-  c = CachedText{t.start_boottime_ns, t.exec_id, r->cmdline, "", generation_};
+  c.generation = generation_;
+  r->args = c.args;
+  r->cmdline = c.args;
+  std::replace(r->cmdline.begin(), r->cmdline.end(), '\0', ' ');
   return true;
 }
 

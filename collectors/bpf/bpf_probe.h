@@ -36,6 +36,7 @@ namespace nodeproc {
 
 struct BpfProbeOptions {
   size_t exit_ring_bytes = 2u << 20;  // ~3000 exit records between two drains
+  size_t max_cmdline_bytes = 4096;     // --max-cmdline-bytes, as for the procfs probe
 };
 
 class BpfProbe : public Probe {
@@ -62,12 +63,12 @@ class BpfProbe : public Probe {
   struct CachedText {
     uint64_t start_boottime_ns = 0;
     uint64_t exec_id = 0;
-    std::string cmdline;
+    std::string args;        // NUL-separated command line, bounded (ArgsFromRawCmdline)
     std::string name;        // full kernel-thread name ("" = use comm)
     uint32_t generation = 0;
   };
 
-  BpfProbe(std::string proc_root, nodeproc_bpf* skel);
+  BpfProbe(std::string proc_root, nodeproc_bpf* skel, size_t max_cmdline_bytes);
   // One iterator pass into *pass (records sorted by tgid), and the <proc_root> listing when
   // list_proc.
   absl::Status RunPass(Pass* pass, bool list_proc);
@@ -76,6 +77,7 @@ class BpfProbe : public Probe {
   void ToRecord(const np_task& t, double btime, ProcessRecord* r) const;
 
   const std::string proc_root_;
+  const size_t max_cmdline_bytes_;
   const long clk_tck_;
   const long page_size_;
   nodeproc_bpf* skel_;

@@ -76,8 +76,6 @@ NEGATIVE = [
     ("pvc without claim", ["--set", "snapshots.volume.type=persistentVolumeClaim"], "helm", r"claimName is required"),
     ("bad duration", ["--set", "agent.cpuSampleInterval=fast"], "helm", r"agent\.cpuSampleInterval: Does not match pattern"),
     ("bad process metrics", ["--set", "agent.processMetrics=both"], "helm", r"agent\.processMetrics must be one of"),
-    ("windows without snapshots", "windows:\n  enabled: true\nsnapshots:\n  enabled: false\n", "helm",
-     r"the Windows agent only writes CSV snapshots"),
     ("windows snapshot dir", ["--set", "windows.snapshotDir=/var/lib/x"], "helm", r"windows\.snapshotDir: Does not match pattern"),
     ("privileged", ["--set", "securityContext.privileged=true"], "validate", r"\[privileged\]"),
     ("extra capability", ["--set", "securityContext.capabilities.add={SYS_PTRACE,SYS_ADMIN}"], "validate",
