@@ -61,14 +61,15 @@ add_library(nodeproc_win STATIC
   core/log.cc
   core/log_limiter.cc
   core/process_state.cc
+  core/read_file.cc
   core/utf8.cc
   core/platform_windows.cc
   collectors/cpu_windows.cc
   ${NODEPROC_WIN_PROBE_SOURCES}
   kube/cgroup_parser.cc
-  kube/container_filter.cc
   kube/container_resolver.cc
   kube/enrichment.cc
+  kube/json_filter.cc
   kube/json_util.cc
   kube/kubelet_cache.cc
   kube/kubelet_source.cc
@@ -77,18 +78,25 @@ add_library(nodeproc_win STATIC
   exporters/csv_format.cc
   exporters/snapshot_format.cc
   exporters/cmdline_privacy.cc
+  exporters/cmdline_privacy_cache.cc
+  exporters/label_values.cc
+  exporters/atomic_file.cc
   exporters/snapshot_writer.cc
+  exporters/process_accounting.cc
   exporters/metrics_collectable.cc
   exporters/self_metrics.cc
   agent/flags.cc
   agent/config.cc
   agent/snapshot_pipeline.cc
   agent/windows/metrics_server.cc
+  agent/windows/upload_wiring_windows.cc
   agent/windows/windows_agent.cc)
 # The pipeline links ContainerResolver (cgroup -> container) and KubeletCache (with its
-# fixture source) but Windows passes neither (no procfs, no kubelet client): their
-# Linux-only open flag only has to compile here.
-set_source_files_properties(kube/container_resolver.cc kube/kubelet_source.cc PROPERTIES COMPILE_DEFINITIONS O_CLOEXEC=0)
+# fixture source) but Windows passes neither (no procfs, no kubelet client): the resolver's
+# openat(2) constant only has to compile here. No ContainerFilter either (kube/container_filter.cc
+# needs RE2, absent for mingw): it only ever drops container processes, and Windows has none;
+# --container-include/--container-exclude are refused there.
+set_source_files_properties(kube/container_resolver.cc PROPERTIES COMPILE_DEFINITIONS AT_FDCWD=-100)
 target_include_directories(nodeproc_win PUBLIC ${CMAKE_SOURCE_DIR})
 target_include_directories(nodeproc_win SYSTEM PUBLIC ${NODEPROC_THIRD_PARTY_INCLUDE})
 # Only the file that prints them: a new commit must not recompile the whole library.
