@@ -137,7 +137,9 @@ if(NODEPROC_BUILD_TESTS)
     tests/unit/exporters/unknown_uid_test.cc
     tests/unit/exporters/snapshot_writer_contract_test.cc
     tests/unit/exporters/metrics_collectable_test.cc
-    tests/unit/exporters/metrics_self_test.cc)
+    tests/unit/exporters/metrics_self_test.cc
+    tests/unit/exporters/process_accounting_test.cc
+    tests/unit/exporters/windows/atomic_file_windows_test.cc)
   file(GLOB NODEPROC_WIN_ONLY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/collectors/windows/*_test.cc)
   add_executable(windows_unit_tests ${NODEPROC_WIN_TEST_SOURCES} ${NODEPROC_WIN_ONLY_TESTS}
     tests/unit/collectors/windows/temp_dir_windows.cc)
