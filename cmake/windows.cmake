@@ -88,6 +88,7 @@ add_library(nodeproc_win STATIC
   agent/flags.cc
   agent/config.cc
   agent/snapshot_pipeline.cc
+  agent/windows/container_filter_windows.cc
   agent/windows/metrics_server.cc
   agent/windows/upload_wiring_windows.cc
   agent/windows/windows_agent.cc)
@@ -95,7 +96,8 @@ add_library(nodeproc_win STATIC
 # fixture source) but Windows passes neither (no procfs, no kubelet client): the resolver's
 # openat(2) constant only has to compile here. No ContainerFilter either (kube/container_filter.cc
 # needs RE2, absent for mingw): it only ever drops container processes, and Windows has none;
-# --container-include/--container-exclude are refused there.
+# --container-include/--container-exclude are refused there and agent/windows/
+# container_filter_windows.cc only defines what the pipeline references.
 set_source_files_properties(kube/container_resolver.cc PROPERTIES COMPILE_DEFINITIONS AT_FDCWD=-100)
 target_include_directories(nodeproc_win PUBLIC ${CMAKE_SOURCE_DIR})
 target_include_directories(nodeproc_win SYSTEM PUBLIC ${NODEPROC_THIRD_PARTY_INCLUDE})
