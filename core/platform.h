@@ -19,6 +19,11 @@ int64_t ProcessId();
 // The host name, or "" when unknown.
 std::string HostName();
 
+// Opens a file for reading; returns an fd, or -1 with errno set.
+int OpenForRead(const std::string& path);
+// The same relative to the folder `dirfd` (openat(2); Windows has no folder fds: `dirfd` is
+// ignored there and `name` is a whole path).
+int OpenForReadAt(int dirfd, const char* name);
 // Creates (truncating) a file for writing; returns an fd, or -1 with errno set.
 int CreateForWrite(const std::string& path);
 // Writes all of `data` (short writes, EINTR retried); 0 or an errno.
@@ -36,6 +41,24 @@ void SyncDir(const std::string& dir);
 int RemoveFile(const std::string& path);
 // Removes an empty folder; 0 or an errno.
 int RemoveDir(const std::string& path);
+
+// Owned files (exporters/atomic_file.h's temp files): a file is owned by the process that
+// created it for as long as that process has it open, so a start-up cleanup can tell a dead
+// writer's leftover from a file being written. Linux: an exclusive flock(2); Windows: an open
+// that shares nothing. The system drops either with the process, however it dies.
+// Creates (truncating) `path`, not following a final symlink, and owns it; returns an fd, or -1
+// with errno set (EWOULDBLOCK or EACCES: another live writer owns it). `*locking` tells whether
+// the failing step was taking ownership (true) or creating (false).
+int CreateOwned(const std::string& path, bool* locking);
+// Renames the owned file over `to` and closes fd (Linux: renamed while still locked; Windows:
+// closed first, an open that shares nothing cannot be renamed). On failure the file is removed
+// too. 0 or an errno; fd is closed either way.
+int RenameOwnedOver(int fd, const std::string& from, const std::string& to);
+// Removes the owned file and closes fd (Linux: removed while still locked).
+void RemoveOwned(int fd, const std::string& path);
+// Removes `path` if it is a regular file no live writer owns. True when removed; false when
+// owned, gone, not a regular file or not removable.
+bool RemoveIfUnowned(const std::string& path);
 
 // What lstat says of a path without following a final symlink (or reparse point on Windows).
 struct PathKind {

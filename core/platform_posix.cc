@@ -1,6 +1,7 @@
 #include "core/platform.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,16 @@
 #include <cstdio>
 
 namespace nodeproc::platform {
+namespace {
+
+// Same file as the open fd (not replaced or removed since it was opened)?
+bool StillNamed(int fd, const std::string& path) {
+  struct stat by_fd, by_name;
+  return ::fstat(fd, &by_fd) == 0 && ::lstat(path.c_str(), &by_name) == 0 &&
+         by_fd.st_dev == by_name.st_dev && by_fd.st_ino == by_name.st_ino;
+}
+
+}  // namespace
 
 bool HasProcfs() { return true; }
 
@@ -17,6 +28,14 @@ std::string HostName() {
   char host[256] = {};
   if (::gethostname(host, sizeof(host) - 1) != 0) return "";
   return host;
+}
+
+int OpenForRead(const std::string& path) {
+  return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
+int OpenForReadAt(int dirfd, const char* name) {
+  return ::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 }
 
 int CreateForWrite(const std::string& path) {
@@ -55,6 +74,58 @@ void SyncDir(const std::string& dir) {
 int RemoveFile(const std::string& path) { return ::unlink(path.c_str()) == 0 ? 0 : errno; }
 
 int RemoveDir(const std::string& path) { return ::rmdir(path.c_str()) == 0 ? 0 : errno; }
+
+int CreateOwned(const std::string& path, bool* locking) {
+  *locking = false;
+  // Lock, then check the name still is our file: a start-up cleanup of another agent may have
+  // locked and removed it between open and flock (then create it again).
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return -1;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd);
+      *locking = true;
+      errno = err;
+      return -1;  // another live writer of the same name
+    }
+    if (StillNamed(fd, path)) return fd;
+    ::close(fd);
+  }
+  errno = EAGAIN;
+  return -1;
+}
+
+int RenameOwnedOver(int fd, const std::string& from, const std::string& to) {
+  // Renamed while still open and locked: the temp name is never unowned while it exists.
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    const int err = errno;
+    RemoveOwned(fd, from);
+    return err;
+  }
+  ::close(fd);
+  return 0;
+}
+
+void RemoveOwned(int fd, const std::string& path) {
+  ::unlink(path.c_str());  // still locked: nobody else removes or reuses it meanwhile
+  ::close(fd);
+}
+
+bool RemoveIfUnowned(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return false;
+  struct stat st;
+  bool removed = false;
+  // Under the lock, and only if the name still is that file: a writer that created a new file
+  // under the same name meanwhile owns that one.
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+      StillNamed(fd, path)) {
+    removed = ::unlink(path.c_str()) == 0;
+  }
+  ::close(fd);  // drops the lock
+  return removed;
+}
 
 PathKind StatNoFollow(const std::string& path) {
   PathKind k;

@@ -64,6 +64,12 @@ std::string HostName() {
   return std::string(name, size);
 }
 
+int OpenForRead(const std::string& path) {
+  return _wopen(Wide(path).c_str(), _O_RDONLY | _O_BINARY | _O_NOINHERIT);
+}
+
+int OpenForReadAt(int, const char* name) { return OpenForRead(name); }
+
 int CreateForWrite(const std::string& path) {
   return _wopen(Wide(path).c_str(), _O_WRONLY | _O_CREAT | _O_TRUNC | _O_BINARY | _O_NOINHERIT,
                 _S_IREAD | _S_IWRITE);
@@ -99,6 +105,59 @@ int RemoveFile(const std::string& path) {
 
 int RemoveDir(const std::string& path) {
   return RemoveDirectoryW(Wide(path).c_str()) ? 0 : ErrnoFromWin32(GetLastError());
+}
+
+int CreateOwned(const std::string& path, bool* locking) {
+  *locking = false;
+  // No sharing at all: while this handle is open nobody else can open the file, so a cleanup's
+  // open fails (sharing violation) exactly while a live writer has it.
+  HANDLE h = CreateFileW(Wide(path).c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
+                         FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+  if (h == INVALID_HANDLE_VALUE) {
+    const DWORD error = GetLastError();
+    *locking = error == ERROR_SHARING_VIOLATION || error == ERROR_LOCK_VIOLATION;
+    errno = ErrnoFromWin32(error);
+    return -1;
+  }
+  const int fd = _open_osfhandle(reinterpret_cast<intptr_t>(h), _O_WRONLY | _O_BINARY);
+  if (fd < 0) {
+    CloseHandle(h);
+    DeleteFileW(Wide(path).c_str());
+    errno = EMFILE;
+    return -1;
+  }
+  return fd;
+}
+
+int RenameOwnedOver(int fd, const std::string& from, const std::string& to) {
+  // A file open without sharing cannot be renamed: close, then MoveFileEx. In between the temp
+  // file is unowned; a concurrent start-up cleanup may remove it and the rename then fails.
+  _close(fd);
+  const int err = RenameOver(from, to);
+  if (err != 0) DeleteFileW(Wide(from).c_str());
+  return err;
+}
+
+void RemoveOwned(int fd, const std::string& path) {
+  _close(fd);
+  DeleteFileW(Wide(path).c_str());
+}
+
+bool RemoveIfUnowned(const std::string& path) {
+  // Opening without sharing fails while any live writer has it open.
+  HANDLE h = CreateFileW(Wide(path).c_str(), DELETE | FILE_READ_ATTRIBUTES, 0, nullptr, OPEN_EXISTING,
+                         FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return false;
+  BY_HANDLE_FILE_INFORMATION info;
+  bool removed = false;
+  if (GetFileInformationByHandle(h, &info) &&
+      (info.dwFileAttributes & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) == 0) {
+    FILE_DISPOSITION_INFO dispose = {};
+    dispose.DeleteFile = TRUE;
+    removed = SetFileInformationByHandle(h, FileDispositionInfo, &dispose, sizeof(dispose)) != 0;
+  }
+  CloseHandle(h);  // removes it when marked
+  return removed;
 }
 
 PathKind StatNoFollow(const std::string& path) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/platform.h"
 
 namespace nodeproc {
 
@@ -53,7 +54,7 @@ int ReadFdBounded(int fd, size_t max_bytes, OverLimit over, std::string* out, bo
 
 int ReadFileAt(int dirfd, const char* name, size_t max_bytes, OverLimit over, std::string* out,
                bool* truncated) {
-  const int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  const int fd = platform::OpenForReadAt(dirfd, name);
   if (fd < 0) {
     const int err = errno;
     out->clear();
@@ -68,7 +69,7 @@ int ReadFileAt(int dirfd, const char* name, size_t max_bytes, OverLimit over, st
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path, size_t max_bytes) {
   std::string out;
   int err = 0;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  const int fd = platform::OpenForRead(path);
   if (fd < 0) {
     err = errno;
   } else {

@@ -1,10 +1,7 @@
 #include "exporters/snapshot_writer.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -20,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
+#include "core/platform.h"
 #include "exporters/atomic_file.h"
 #include "exporters/csv_format.h"
 
@@ -81,9 +79,9 @@ std::vector<fs::path> AgentStartDirs(const std::string& machine_dir) {
   for (fs::directory_iterator it(machine_dir, ec), end; !ec && it != end; it.increment(ec)) {
     // Real folders only (lstat): a symlink planted in the snapshot folder must not lead
     // retention, which deletes files, outside it.
-    struct stat st;
-    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    if (::lstat((it->path() / "process").c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) continue;
+    if (!platform::StatNoFollow(it->path().string()).is_dir) continue;
+    const platform::PathKind process = platform::StatNoFollow((it->path() / "process").string());
+    if (process.exists && !process.is_dir) continue;
     dirs.push_back(it->path());
   }
   return dirs;
@@ -194,9 +192,9 @@ void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_writ
   });
   const bool age_limit = options_.max_age > absl::ZeroDuration() && options_.max_age != absl::InfiniteDuration();
   auto remove = [](const std::string& path) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      LogOnce(LogLevel::kWarning, absl::StrCat("snapshot-retention:", errno),
-              "cannot delete old snapshot", {{"path", path}, {"error", strerror(errno)}});
+    if (const int err = platform::RemoveFile(path); err != 0 && err != ENOENT) {
+      LogOnce(LogLevel::kWarning, absl::StrCat("snapshot-retention:", err),
+              "cannot delete old snapshot", {{"path", path}, {"error", strerror(err)}});
     }
   };
   std::unordered_set<std::string_view> kept_paths;
@@ -225,7 +223,8 @@ void SnapshotWriter::ApplyRetention(absl::Time now, const std::string& just_writ
   const fs::path current = fs::path(process_dir_).parent_path();
   for (const fs::path& start_dir : start_dirs) {
     if (start_dir == current) continue;
-    if (::rmdir((start_dir / "process").c_str()) == 0 || errno == ENOENT) ::rmdir(start_dir.c_str());
+    const int err = platform::RemoveDir((start_dir / "process").string());
+    if (err == 0 || err == ENOENT) platform::RemoveDir(start_dir.string());
   }
 }
 

@@ -40,7 +40,7 @@ constexpr char kUsage[] =
     "  nodeproc.exe pss [--pid=N]      PSS detail of one process (default: this one)\n"
     "  nodeproc.exe version\n"
     "Flags as on Linux (--flag-name=value, env NODEPROC_FLAG_NAME); not on Windows: kubelet,\n"
-    "--snapshot-files, --package-metrics, TLS. Try --helpfull for the list.";
+    "container filters, --snapshot-files, --package-metrics, upload, TLS. Try --helpfull.";
 
 std::atomic<win::WindowsAgent*> g_agent{nullptr};
 
@@ -145,6 +145,8 @@ int Main(int argc, char** argv) {
   wanted.package_metrics = absl::GetFlag(FLAGS_package_metrics);
   wanted.web_tls_cert_file = absl::GetFlag(FLAGS_web_tls_cert_file);
   wanted.web_tls_key_file = absl::GetFlag(FLAGS_web_tls_key_file);
+  wanted.container_include = repeated.container_include;
+  wanted.container_exclude = repeated.container_exclude;
   if (absl::Status s = win::CheckWindowsConfig(wanted); !s.ok()) return Fail(s);
   auto config = ConfigFromFlags(repeated);
   if (!config.ok()) return Fail(config.status());

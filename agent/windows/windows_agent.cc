@@ -20,6 +20,11 @@ absl::Status CheckWindowsConfig(const AgentConfig& c) {
                        "processes cannot be mapped to containers there (no cgroups; see "
                        "collectors/windows/README.md)");
   }
+  if (!c.container_include.empty() || !c.container_exclude.empty()) {
+    return unsupported(c.container_include.empty() ? "container-exclude" : "container-include",
+                       "there are no container processes to filter (no cgroups; see "
+                       "collectors/windows/README.md)");
+  }
   if (c.snapshot_files) return unsupported("snapshot-files", "the files snapshot reads procfs");
   if (c.package_metrics) return unsupported("package-metrics", "the files snapshot reads procfs");
   if (!c.web_tls_cert_file.empty() || !c.web_tls_key_file.empty()) {
@@ -39,10 +44,6 @@ WindowsAgent::~WindowsAgent() {
 absl::Status WindowsAgent::Init() {
   if (absl::Status s = CheckWindowsConfig(config_); !s.ok()) return s;
   started_at_ = absl::Now();
-  auto filter = ContainerFilter::Create(config_.container_include, config_.container_exclude,
-                                        config_.exclude_pause_containers);
-  if (!filter.ok()) return filter.status();
-  filter_ = std::make_unique<ContainerFilter>(*std::move(filter));
   CmdlinePrivacyOptions privacy_options;
   privacy_options.anonymize = config_.anonymize;
   privacy_options.hmac_key = config_.anonymize_key;
@@ -57,9 +58,14 @@ absl::Status WindowsAgent::Init() {
   parts.windows = &windows_;
   parts.resolver = nullptr;  // no cgroups on Windows: host-only records
   parts.kubelet = nullptr;
-  parts.filter = filter_.get();
+  parts.filter = nullptr;    // host-only records: nothing a container filter would drop
   parts.privacy = privacy_.get();
   pipeline_ = std::make_unique<SnapshotPipeline>(parts);
+  AccountingOptions accounting;
+  accounting.per_pid = config_.process_metrics_per_pid;
+  accounting.max_series = static_cast<size_t>(config_.max_process_series);
+  accounting.grace = config_.process_series_grace;
+  accounting_ = std::make_unique<ProcessAccounting>(accounting);
 
   if (!config_.snapshot_dir.empty()) {
     SnapshotWriterOptions w;
@@ -91,13 +97,20 @@ void WindowsAgent::SampleOnce() {
 }
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> WindowsAgent::TakeSnapshot() {
-  auto snap = pipeline_->Build();
-  if (!snap.ok()) {
-    LogError("full scan failed", {{"error", snap.status().ToString()}});
-    return snap;
+  std::shared_ptr<Snapshot> snap;
+  {
+    // Scans are accounted in the order they were taken (counters never go back).
+    absl::MutexLock lock(&accounting_mu_);
+    auto built = pipeline_->Build();
+    if (!built.ok()) {
+      LogError("full scan failed", {{"error", built.status().ToString()}});
+      return built.status();
+    }
+    snap = *std::move(built);
+    snap->process_series = accounting_->Observe(snap->taken_at, snap->processes, snap->exited);
   }
-  Publish(*snap);
-  return snap;
+  Publish(snap);
+  return std::shared_ptr<const Snapshot>(std::move(snap));
 }
 
 void WindowsAgent::Publish(std::shared_ptr<const Snapshot> snap) {
@@ -113,7 +126,7 @@ std::shared_ptr<const Snapshot> WindowsAgent::SnapshotForScrape() {
   absl::MutexLock scan_lock(&scan_mu_);
   {
     absl::MutexLock lock(&mu_);
-    if (latest_ != nullptr && absl::Now() - latest_->taken_at < config_.scan_min_interval) return latest_;
+    if (latest_ != nullptr && absl::Now() - latest_->taken_at < config_.scan_interval) return latest_;
   }
   (void)TakeSnapshot();
   absl::MutexLock lock(&mu_);

@@ -1,8 +1,8 @@
 #pragma once
 // `nodeproc.exe run|snapshot` on Windows: the Linux agent's shared pieces wired to the
 // Toolhelp/PSS probe. Shared with Linux: AgentConfig (flags/env), SnapshotPipeline (scan ->
-// CPU windows -> container filter -> command-line privacy), SnapshotWriter (CSV contract and
-// retention), MetricsCollectable and SelfMetrics (the /metrics contract). Windows-only: the
+// CPU windows -> command-line privacy), ProcessAccounting (group counters that never go
+// back), SnapshotWriter (CSV contract and retention), MetricsCollectable and SelfMetrics (the /metrics contract). Windows-only: the
 // probe, the civetweb /metrics server (metrics_server.h) and what is missing: no cgroup ->
 // container mapping (no procfs; Windows containers are job objects), no kubelet client, no
 // files snapshot. CheckWindowsConfig() rejects the flags that need those, with the reason.
@@ -22,9 +22,9 @@
 #include "collectors/windows/toolhelp_probe.h"
 #include "exporters/cmdline_privacy.h"
 #include "exporters/metrics_collectable.h"
+#include "exporters/process_accounting.h"
 #include "exporters/self_metrics.h"
 #include "exporters/snapshot_writer.h"
-#include "kube/container_filter.h"
 
 namespace nodeproc::win {
 
@@ -45,7 +45,7 @@ class WindowsAgent {
 
   void SampleOnce();
   absl::StatusOr<std::shared_ptr<const Snapshot>> TakeSnapshot();
-  // The latest snapshot, rescanned when older than --scan-min-interval.
+  // The latest snapshot, rescanned when older than --scan-interval.
   std::shared_ptr<const Snapshot> SnapshotForScrape();
   absl::Status Ready() const;
 
@@ -56,9 +56,10 @@ class WindowsAgent {
   AgentConfig config_;
   ToolhelpProbe probe_;
   CpuWindows windows_;
-  std::unique_ptr<ContainerFilter> filter_;
   std::unique_ptr<CmdlinePrivacy> privacy_;
   std::unique_ptr<SnapshotPipeline> pipeline_;
+  absl::Mutex accounting_mu_;  // held across a scan and its accounting step
+  std::unique_ptr<ProcessAccounting> accounting_ ABSL_GUARDED_BY(accounting_mu_);
   std::unique_ptr<SnapshotWriter> writer_;
   std::shared_ptr<SelfMetrics> self_metrics_;
   std::shared_ptr<MetricsCollectable> collectable_;

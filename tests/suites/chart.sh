@@ -191,6 +191,7 @@ if "nodeproc-windows" in dss:
           and "--snapshot-retention=288" in wc["args"] and "--pss-detail" in wc["args"], "windows args %s" % wc["args"])
     # /metrics like Linux: same listen port, probes, flags of the metric contract.
     check("--listen-address=0.0.0.0:9866" in wc["args"] and "--process-metrics=group" in wc["args"], "windows metrics args %s" % wc["args"])
+    check("--scan-interval=5s" in wc["args"] and not any(a.startswith("--scan-min-interval") for a in wc["args"]), "windows scan args %s" % wc["args"])
     check(wc.get("ports") == [{"name": "metrics", "containerPort": 9866, "protocol": "TCP"}], "windows ports %s" % wc.get("ports"))
     check(wc["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"} and wc["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}, "windows probes")
     check("volumes" not in wps, "windows: no volumes")

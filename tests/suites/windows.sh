@@ -328,7 +328,7 @@ fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 ( cd "$WBUILD" && exec timeout -s INT 240 wine nodeproc.exe run --listen-address=127.0.0.1:$PORT \
-    --machine-id=metrics-node --cpu-sample-interval=1s --scan-min-interval=1s ) >/dev/null 2>"$TMP/serve.err" &
+    --machine-id=metrics-node --cpu-sample-interval=1s --scan-interval=1s ) >/dev/null 2>"$TMP/serve.err" &
 SERVE_PID=$!
 ready=
 for _ in $(seq 1 120); do  # bounded: 60 s for wine to start the process and the first scan
