@@ -253,15 +253,11 @@ void BpfProbe::ToRecord(const np_task& t, double btime, ProcessRecord* r) const 
       static_cast<double>(ProcCpuTicks(t.sum, clk_tck_)) / static_cast<double>(clk_tck_);
   r->cpu = CpuUsage{};
   if (!r->container.empty()) r->container = ContainerRef{};
-  if (kthread) {
-    r->fds = 0;
-    r->read_bytes.reset();
-    r->write_bytes.reset();
-  } else {
-    r->fds = t.fds;
-    r->read_bytes = t.sum.read_bytes;
-    r->write_bytes = t.sum.write_bytes;
-  }
+  // Kernel threads have no fd table; their I/O is reported as the procfs probe reads it from
+  // /proc/<kthread>/io.
+  r->fds = kthread ? 0 : t.fds;
+  r->read_bytes = t.sum.read_bytes;
+  r->write_bytes = t.sum.write_bytes;
 }
 
 bool BpfProbe::FillFromProc(const np_task& t, ProcessRecord* r) {
