@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <memory>
@@ -79,7 +80,13 @@ std::string Diff(const ProcessRecord& a, const ProcessRecord& b, bool statm_rss)
     if (!(x == y)) absl::StrAppend(&d, field, " ");
   };
   check("ppid", a.ppid, b.ppid);
-  check("name", a.name, b.name);
+  // A workqueue worker's /proc name carries the workqueue of the work it last ran
+  // ("kworker/1:1-events") and changes with it; the BPF probe keeps the name it first saw
+  // (documented in collectors/bpf/bpf_probe.h): compare the worker part only.
+  auto worker = [](const std::string& n) {
+    return n.rfind("kworker/", 0) == 0 ? n.substr(0, n.find('-')) : n;
+  };
+  check("name", worker(a.name), worker(b.name));
   check("cmdline", a.cmdline, b.cmdline);
   check("uid", a.uid, b.uid);
   check("state", a.state, b.state);
@@ -316,8 +323,10 @@ TEST(BpfProbeLive, ExitRecordsOfShortProcessesCarryTheirFinalCpu) {
     ASSERT_NE(it, by_pid.end()) << "no exit record for pid " << c.pid;
     const ExitRecord& e = it->second;
     // wait4 adds the last few microseconds of the exit path after the tracepoint, and the
-    // running thread's runtime is as of its last tick or switch: within 5 ms.
-    EXPECT_NEAR(e.cpu_seconds, c.cpu, 0.005) << "pid " << c.pid;
+    // running thread's runtime is as of its last tick or switch: within 5 ms. Under ASan the
+    // exit path after the tracepoint (unmapping the shadow memory) costs ~6 ms more.
+    const double tolerance = std::getenv("NODEPROC_SANITIZED") != nullptr ? 0.015 : 0.005;
+    EXPECT_NEAR(e.cpu_seconds, c.cpu, tolerance) << "pid " << c.pid;
     EXPECT_GE(e.cpu_seconds, 0.009) << "pid " << c.pid;
     EXPECT_EQ(e.ppid, ::getpid());
     EXPECT_EQ(e.uid, ::getuid());
