@@ -17,6 +17,16 @@ BIN = os.environ.get("NODEPROC_BINARY") or os.path.join(ROOT, "build", "agent", 
 # Before the caps these inputs reached 360 MiB and 827 MiB. Generous against noise, far below
 # the old figures and the chart's limit.
 MAX_HWM_MIB = 160
+# Under ASan (tests/suites/sanitizers.sh) VmHWM is the sanitizer's shadow and quarantine memory,
+# not the agent's: the bound is asserted by the plain ctest run; the other checks run in both.
+SANITIZED = bool(os.environ.get("NODEPROC_SANITIZED"))
+
+
+def check_hwm(test, hwm_mib):
+    if SANITIZED:
+        print(f"note: VmHWM {hwm_mib:.1f} MiB not asserted under ASan", flush=True)
+    else:
+        test.assertLess(hwm_mib, MAX_HWM_MIB)
 
 
 class MemoryBoundsTest(unittest.TestCase):
@@ -26,7 +36,7 @@ class MemoryBoundsTest(unittest.TestCase):
         hwm_mib = r["vm_hwm_kib"] / 1024
         print(f"cmdline: VmHWM {hwm_mib:.1f} MiB, CSV {r['csv_bytes']} bytes, {r['csv_rows']} rows, "
               f"{r['truncated_cmdlines']} cut", flush=True)
-        self.assertLess(hwm_mib, MAX_HWM_MIB)
+        check_hwm(self, hwm_mib)
         self.assertGreaterEqual(r["truncated_cmdlines"], 100, "the 100 long command lines end with the marker")
         marker = len(memory_bounds.TRUNCATED.encode())
         self.assertLessEqual(r["longest_cmdline"], cap + marker)
@@ -38,7 +48,7 @@ class MemoryBoundsTest(unittest.TestCase):
         r = memory_bounds.case_body(BIN, body_bytes=50_000_000)
         hwm_mib = r["vm_hwm_kib"] / 1024
         print(f"body: VmHWM {hwm_mib:.1f} MiB for a {r['body_bytes']} byte body", flush=True)
-        self.assertLess(hwm_mib, MAX_HWM_MIB)
+        check_hwm(self, hwm_mib)
         # Both bodies were read and parsed (valid JSON; their elements are not pods), so the
         # figure covers the parse.
         for endpoint in ("summary", "pods"):

@@ -197,7 +197,7 @@ class UploadTest(unittest.TestCase):
     def test_sigterm_during_upload_leaves_no_object_and_uploads_after_restart(self):
         prefix = "sigterm"
         env = creds()
-        env["NODEPROC_TEST_UPLOAD_MAX_SEND_BPS"] = "3000"  # a ~60 KB file takes ~15 s
+        env["NODEPROC_TEST_UPLOAD_MAX_SEND_BPS"] = "500"  # a 12-60 KB file takes 25-120 s: still in flight at the stop
         agent = start_agent(self.tmp, prefix, env=env, interval="300s")
         try:
             agent.wait_ready()

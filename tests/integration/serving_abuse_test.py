@@ -103,6 +103,10 @@ class ServingAbuseBase:
         self.hold("slowloris")
 
     def test_3_concurrent_scrapes(self):
+        if harness.SANITIZED:
+            # 1000 scrapes against a ~4x slower sanitized agent on 2 cores measure the machine, not
+            # the server's design: the plain ctest run asserts this case; ASan covers the others.
+            self.skipTest("1000 concurrent scrapes: timing asserted by the non-sanitized run only")
         counts = self.hold("scrapes")
         # Served (200) or refused at once (503, excess scrapes), nothing else. Over TLS, slow
         # clients may not finish a handshake before newer connections evict them at the cap.
