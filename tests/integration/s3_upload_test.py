@@ -197,14 +197,23 @@ class UploadTest(unittest.TestCase):
     def test_sigterm_during_upload_leaves_no_object_and_uploads_after_restart(self):
         prefix = "sigterm"
         env = creds()
-        env["NODEPROC_TEST_UPLOAD_MAX_SEND_BPS"] = "500"  # a 12-60 KB file takes 25-120 s: still in flight at the stop
-        agent = start_agent(self.tmp, prefix, env=env, interval="300s")
+        env["NODEPROC_TEST_UPLOAD_MAX_SEND_BPS"] = "3000"
+        # libcurl's send buffer (16 KiB at the least) leaves at once whatever the rate limit: 80
+        # sleepers with 1 KiB command lines make the snapshot far larger (~100 KB, ~30 s at 3 KB/s),
+        # so the upload is surely in flight at the stop, on a quiet machine too.
+        sleepers = [subprocess.Popen(["sleep", "600", "x" * 1024]) for _ in range(80)]
         try:
-            agent.wait_ready()
-            agent.wait_for(lambda: "process snapshot written" in agent.log(), timeout=60, what="a snapshot")
-            time.sleep(1.5)
+            agent = start_agent(self.tmp, prefix, env=env, interval="300s")
+            try:
+                agent.wait_ready()
+                agent.wait_for(lambda: "process snapshot written" in agent.log(), timeout=60, what="a snapshot")
+                time.sleep(1.5)
+            finally:
+                self.assertEqual(agent.stop(), 0)
         finally:
-            self.assertEqual(agent.stop(), 0)
+            for p in sleepers:
+                p.kill()
+                p.wait()
         log = agent.log()
         self.assertIn("upload interrupted by shutdown", log)
         self.assertEqual(uploaded_lines(log), [])
