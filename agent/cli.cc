@@ -82,11 +82,16 @@ int RunAgent(const AgentConfig& config) {
   return 0;
 }
 
-int RunSnapshot(const AgentConfig& config) {
-  AgentConfig c = config;
+// `snapshot` and `scan`: one process, no HTTP server, no CSV thread, no background kubelet refresh.
+AgentConfig OneShot(AgentConfig c) {
   c.listen_address.clear();
   c.snapshot_dir.clear();
   c.one_shot = true;
+  return c;
+}
+
+int RunSnapshot(const AgentConfig& config) {
+  const AgentConfig c = OneShot(config);
   Agent agent(c);
   if (absl::Status s = agent.Init(); !s.ok()) return Fail(s);
   agent.LogProbeChoice();
@@ -111,10 +116,7 @@ int RunSnapshot(const AgentConfig& config) {
 // `nodeproc scan`: --passes full scans in one process with the agent's probe selection and
 // pipeline (caches warm after the first pass), one line per pass, for timing from outside.
 int RunScan(const AgentConfig& config) {
-  AgentConfig c = config;
-  c.listen_address.clear();
-  c.snapshot_dir.clear();
-  c.one_shot = true;
+  const AgentConfig c = OneShot(config);
   Agent agent(c);
   if (absl::Status s = agent.Init(); !s.ok()) return Fail(s);
   agent.LogProbeChoice();
