@@ -126,7 +126,7 @@ static __always_inline __u32 sum_group(struct task_struct *task, struct np_group
 /* ---- RSS as /proc/<pid>/statm: file + anon + shmem, each counter's per-CPU parts summed ---- */
 
 struct rss_ctx {
-  s32 *counters[3];
+  __u64 counters[3];  /* addresses of the __percpu s32 parts */
   s64 sums[3];
 };
 
@@ -135,9 +135,11 @@ static long rss_cpu(__u32 cpu, void *arg) {
   if (cpu >= MAX_CPUS) return 1;
   __u64 off = cpu_off[cpu];
   for (int i = 0; i < 3; i++) {
-    s32 v = 0;
-    if (r->counters[i]) bpf_probe_read_kernel(&v, sizeof(v), (char *)r->counters[i] + off);
-    r->sums[i] += v;
+    if (!r->counters[i]) continue;
+    /* A direct (fault-safe) load through a typed view: no helper call per CPU and counter. */
+    struct seqcount *v = bpf_rdonly_cast((void *)(r->counters[i] + off),
+                                         bpf_core_type_id_kernel(struct seqcount));
+    r->sums[i] += (s32)v->sequence;
   }
   return 0;
 }
@@ -148,11 +150,11 @@ static __always_inline __u64 rss_pages(struct mm_struct *mm) {
    * struct percpu_counter, not the kernel's. The indexes live in an anonymous enum (no CO-RE
    * relocation possible); they have been file 0, anon 1, shmem 3 since the counters exist. */
   r.sums[0] = mm->rss_stat[MM_FILEPAGES].count;
-  r.counters[0] = mm->rss_stat[MM_FILEPAGES].counters;
+  r.counters[0] = (__u64)mm->rss_stat[MM_FILEPAGES].counters;
   r.sums[1] = mm->rss_stat[MM_ANONPAGES].count;
-  r.counters[1] = mm->rss_stat[MM_ANONPAGES].counters;
+  r.counters[1] = (__u64)mm->rss_stat[MM_ANONPAGES].counters;
   r.sums[2] = mm->rss_stat[MM_SHMEMPAGES].count;
-  r.counters[2] = mm->rss_stat[MM_SHMEMPAGES].counters;
+  r.counters[2] = (__u64)mm->rss_stat[MM_SHMEMPAGES].counters;
   if (cpu_off_ready) bpf_loop(nr_cpus < MAX_CPUS ? nr_cpus : MAX_CPUS, rss_cpu, &r, 0);
   __u64 total = 0;
   for (int i = 0; i < 3; i++) {
@@ -163,39 +165,35 @@ static __always_inline __u64 rss_pages(struct mm_struct *mm) {
 
 /* ---- open fds: what /proc/<pid>/fd lists, i.e. installed files ---- */
 /* A set bit in open_fds with no file yet is an fd reserved by a call still in progress (a
- * thread blocked in accept(2) holds one): /proc does not list it, so the file pointers of
- * every non-empty bitmap word are checked too. */
-
-struct fd_slots {
-  void *file[64];
-};
-
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct fd_slots);
-} fd_scratch SEC(".maps");
+ * thread blocked in accept(2) holds one): /proc does not list it, so each set bit's file
+ * pointer is checked too. */
 
 struct fd_ctx {
-  unsigned long *bits;
-  void **files;
+  __u64 bits;   /* address of the open_fds bitmap */
+  __u64 files;  /* address of the struct file * array */
   __u32 words;
   __u32 count;
 };
 
+/* The 8 bytes at a kernel address, by a direct (fault-safe) load through a typed view. */
+static __always_inline __u64 load_u64(__u64 addr) {
+  struct timespec64 *v = bpf_rdonly_cast((void *)addr, bpf_core_type_id_kernel(struct timespec64));
+  return (__u64)v->tv_sec;
+}
+
 static long fd_word(__u32 i, void *arg) {
   struct fd_ctx *f = arg;
   if (i >= f->words) return 1;
-  __u64 word = 0;
-  bpf_probe_read_kernel(&word, sizeof(word), f->bits + i);
+  __u64 word = load_u64(f->bits + (__u64)i * 8);
   if (word == 0) return 0;
-  __u32 zero = 0;
-  struct fd_slots *slots = bpf_map_lookup_elem(&fd_scratch, &zero);
-  if (!slots) return 1;
-  if (bpf_probe_read_kernel(slots->file, sizeof(slots->file), f->files + (__u64)i * 64) != 0) return 0;
-  for (int k = 0; k < 64; k++) {
-    if (((word >> k) & 1) && slots->file[k]) f->count++;
+  /* Only the set bits' file pointers are read (a byte of zero bits is skipped whole). */
+  __u64 slot = f->files + (__u64)i * 64 * 8;
+  for (int b = 0; b < 8; b++) {
+    __u64 byte = (word >> (b * 8)) & 0xff;
+    if (byte == 0) continue;
+    for (int k = 0; k < 8; k++) {
+      if (((byte >> k) & 1) && load_u64(slot + (__u64)(b * 8 + k) * 8) != 0) f->count++;
+    }
   }
   return 0;
 }
@@ -205,8 +203,8 @@ static __always_inline __u32 count_fds(struct files_struct *files) {
   if (!fdt) return 0;
   struct fd_ctx f = {};
   __u32 max_fds = fdt->max_fds;
-  f.bits = fdt->open_fds;
-  f.files = (void **)fdt->fd;
+  f.bits = (__u64)fdt->open_fds;
+  f.files = (__u64)fdt->fd;
   f.words = max_fds / 64;  /* fd tables grow in whole words */
   if (f.words > MAX_FD_WORDS) f.words = MAX_FD_WORDS;
   if (!f.bits || !f.files) return 0;

@@ -69,6 +69,17 @@ struct cred {
   kuid_t uid;
 };
 
+/* Kernel types whose first member is a plain 4- or 8-byte number, at offset 0 on every
+ * architecture: typed read-only views of kernel memory (bpf_rdonly_cast + a direct load
+ * instead of a bpf_probe_read_kernel call). */
+struct seqcount {
+  unsigned int sequence;
+};
+
+struct timespec64 {
+  s64 tv_sec;
+};
+
 struct percpu_counter {
   s64 count;
   s32 *counters;  /* __percpu */
