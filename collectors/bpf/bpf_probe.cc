@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,9 @@ constexpr size_t kMaxStatBytes = 8 * 1024;  // as the procfs probe
 
 bool IsVanished(int err) { return err == ENOENT || err == ESRCH; }
 
+int32_t TgidOf(const np_task& t) { return static_cast<int32_t>(t.tgid); }
+int32_t TgidOf(int32_t pid) { return pid; }
+
 std::string_view Comm(const char (&comm)[NP_COMM_LEN]) {
   return std::string_view(comm, ::strnlen(comm, NP_COMM_LEN));
 }
@@ -83,7 +87,7 @@ struct BpfProbe::Pass {
   std::vector<char> bytes;
   np_header header{};
   std::vector<np_task> tasks;  // sorted by tgid
-  std::vector<int32_t> pids;   // <proc_root> listing, sorted
+  std::vector<int32_t> pids;   // what Scan() reports: <proc_root> listing or the pass + hidden, sorted
 };
 
 int OnExitRecord(void* ctx, void* data, size_t size) {
@@ -153,7 +157,7 @@ absl::StatusOr<std::unique_ptr<BpfProbe>> BpfProbe::Create(std::string proc_root
   // The pass reports global pids: <proc_root> must be the kernel's initial pid namespace
   // (the host's /proc, e.g. /host/proc in the DaemonSet), else pids would not match.
   Pass pass;
-  if (absl::Status s = probe->RunPass(&pass, /*list_proc=*/false); !s.ok()) return s;
+  if (absl::Status s = probe->RunPass(&pass); !s.ok()) return s;
   char link[64] = {};
   const std::string self = probe->proc_root_ + "/self";
   const ssize_t n = ::readlink(self.c_str(), link, sizeof link - 1);
@@ -185,7 +189,7 @@ BpfProbe::~BpfProbe() {
   nodeproc_bpf__destroy(skel_);
 }
 
-absl::Status BpfProbe::RunPass(Pass* pass, bool list_proc) {
+absl::Status BpfProbe::RunPass(Pass* pass) {
   const int fd = bpf_iter_create(bpf_link__fd(skel_->links.dump_task));
   if (fd < 0) {
     return absl::InternalError(absl::StrCat("bpf_iter_create: ", ::strerror(errno)));
@@ -230,8 +234,7 @@ absl::Status BpfProbe::RunPass(Pass* pass, bool list_proc) {
     std::sort(pass->tasks.begin(), pass->tasks.end(),
               [](const np_task& a, const np_task& b) { return a.tgid < b.tgid; });
   }
-  pass->pids.clear();
-  return list_proc ? procfs_.ListPidsInto(&pass->pids) : absl::OkStatus();
+  return absl::OkStatus();
 }
 
 void BpfProbe::ToRecord(const np_task& t, double btime, ProcessRecord* r) const {
@@ -315,13 +318,40 @@ bool BpfProbe::FillFromProc(const np_task& t, ProcessRecord* r) {
   return true;
 }
 
+int64_t BpfProbe::ProcLinks() const {
+  struct stat st {};
+  return ::stat(proc_root_.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_nlink) : -1;
+}
+
 absl::Status BpfProbe::Scan(std::vector<ProcessRecord>* out) {
   absl::StatusOr<double> btime = procfs_.BootTimeUnix();
   if (!btime.ok()) return btime.status();
   absl::MutexLock lock(&scan_mu_);
   Pass* pass = scan_pass_.get();
-  if (absl::Status s = RunPass(pass, /*list_proc=*/true); !s.ok()) return s;
+  const int64_t links_before = ProcLinks();
+  if (absl::Status s = RunPass(pass); !s.ok()) return s;
+  const int64_t links_after = ProcLinks();
   if (++generation_ == 0) generation_ = 1;
+
+  // The pids to report: <proc_root>'s listing, or, when the process count says the pass saw
+  // everything (collectors/proc_listing.h), the pass's own plus the hidden ones still there.
+  auto in_pass = [pass](int32_t pid) {
+    return std::binary_search(pass->tasks.begin(), pass->tasks.end(), pid,
+                              [](const auto& a, const auto& b) { return TgidOf(a) < TgidOf(b); });
+  };
+  size_t hidden = 0;
+  for (const int32_t pid : hidden_) hidden += in_pass(pid) ? 0 : 1;
+  pass->pids.clear();
+  if (listing_.MustList(links_before, links_after, pass->tasks.size() + hidden)) {
+    if (absl::Status s = procfs_.ListPidsInto(&pass->pids); !s.ok()) return s;
+    listing_.Listed(links_after, ProcLinks(), pass->pids.size());
+  } else {
+    for (const np_task& t : pass->tasks) pass->pids.push_back(static_cast<int32_t>(t.tgid));
+    for (const int32_t pid : hidden_) {
+      if (!in_pass(pid)) pass->pids.push_back(pid);
+    }
+    std::sort(pass->pids.begin(), pass->pids.end());
+  }
 
   size_t n = 0;
   std::vector<int32_t> from_procfs;
@@ -340,9 +370,20 @@ absl::Status BpfProbe::Scan(std::vector<ProcessRecord>* out) {
   }
   out->resize(n);
   absl::erase_if(text_cache_, [this](const auto& kv) { return kv.second.generation != generation_; });
+  hidden_ = from_procfs;
   absl::MutexLock from_procfs_lock(&from_procfs_mu_);
   last_scan_from_procfs_ = std::move(from_procfs);
   return absl::OkStatus();
+}
+
+uint64_t BpfProbe::proc_listings() const {
+  absl::MutexLock lock(&scan_mu_);
+  return listing_.listings();
+}
+
+uint64_t BpfProbe::proc_listings_skipped() const {
+  absl::MutexLock lock(&scan_mu_);
+  return listing_.skipped();
 }
 
 std::vector<int32_t> BpfProbe::last_scan_from_procfs() const {
@@ -357,7 +398,7 @@ absl::Status BpfProbe::SampleCpu(std::vector<CpuSample>* out) {
   Pass* pass = sample_pass_.get();
   // No /proc listing here (it would cost as much as the pass): every process of the pass, plus
   // those the last full scan had to read from /proc because the pass does not see them.
-  if (absl::Status s = RunPass(pass, /*list_proc=*/false); !s.ok()) return s;
+  if (absl::Status s = RunPass(pass); !s.ok()) return s;
   out->clear();
   for (const np_task& t : pass->tasks) {
     CpuSample& s = out->emplace_back();

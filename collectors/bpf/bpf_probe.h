@@ -10,7 +10,9 @@
 // a workqueue worker keeps the name it had then, while /proc's suffix follows the work it
 // runs), and every field of a process that
 // <proc_root> lists but the kernel pass did not see (it started after the pass, or is hidden
-// from BPF). A process the pass saw but <proc_root> does not list is not reported.
+// from BPF). <proc_root> is listed only when its process count (collectors/proc_listing.h)
+// says the pass may have missed one; at such a scan, a process the pass saw but the listing
+// does not show (it just ended) is not reported.
 //
 // SampleCpu() reports the processes of the kernel pass plus those the last Scan() read from
 // /proc (it does not list <proc_root>: that would cost as much as the pass).
@@ -27,6 +29,7 @@
 #include "absl/synchronization/mutex.h"
 #include "collectors/bpf/records.h"
 #include "collectors/probe.h"
+#include "collectors/proc_listing.h"
 #include "collectors/procfs_probe.h"
 
 struct nodeproc_bpf;
@@ -57,6 +60,9 @@ class BpfProbe : public Probe {
   uint64_t ExitRecordsDropped() const;
   // Processes of the last Scan() read from /proc because the kernel pass did not see them.
   std::vector<int32_t> last_scan_from_procfs() const;
+  // Scans that listed <proc_root>, and scans that did not need to.
+  uint64_t proc_listings() const;
+  uint64_t proc_listings_skipped() const;
 
  private:
   struct Pass;
@@ -69,11 +75,12 @@ class BpfProbe : public Probe {
   };
 
   BpfProbe(std::string proc_root, nodeproc_bpf* skel, size_t max_cmdline_bytes);
-  // One iterator pass into *pass (records sorted by tgid), and the <proc_root> listing when
-  // list_proc.
-  absl::Status RunPass(Pass* pass, bool list_proc);
+  // One iterator pass into *pass (records sorted by tgid).
+  absl::Status RunPass(Pass* pass);
   // The /proc-only values of one process (cached); false when the process is gone.
   bool FillFromProc(const np_task& t, ProcessRecord* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(scan_mu_);
+  // st_nlink of <proc_root>: a constant plus the kernel's process count (-1 when unreadable).
+  int64_t ProcLinks() const;
   void ToRecord(const np_task& t, double btime, ProcessRecord* r) const;
 
   const std::string proc_root_;
@@ -84,10 +91,12 @@ class BpfProbe : public Probe {
   ring_buffer* exits_ = nullptr;
   ProcfsProbe procfs_;  // /proc listing, boot time, and processes the pass did not see
 
-  absl::Mutex scan_mu_;
+  mutable absl::Mutex scan_mu_;
   std::unique_ptr<Pass> scan_pass_ ABSL_GUARDED_BY(scan_mu_);
   absl::flat_hash_map<int32_t, CachedText> text_cache_ ABSL_GUARDED_BY(scan_mu_);
   uint32_t generation_ ABSL_GUARDED_BY(scan_mu_) = 0;
+  ProcListingPolicy listing_ ABSL_GUARDED_BY(scan_mu_);
+  std::vector<int32_t> hidden_ ABSL_GUARDED_BY(scan_mu_);  // listed, not in the pass: read from /proc
   std::string read_buf_ ABSL_GUARDED_BY(scan_mu_);
   absl::Mutex sample_mu_;
   std::unique_ptr<Pass> sample_pass_ ABSL_GUARDED_BY(sample_mu_);

@@ -254,6 +254,45 @@ TEST(BpfProbeLive, EveryFieldEqualsProcfsForEveryProcess) {
   ::waitpid(zombie, nullptr, 0);
 }
 
+// Once the process count of /proc agrees with the pass (collectors/proc_listing.h), scans skip
+// listing /proc: such a scan must still report every process /proc lists (processes hidden
+// from BPF included, read through /proc), except those that started after it.
+TEST(BpfProbeLive, ScanWithoutProcListingReportsWhatProcLists) {
+  SKIP_UNLESS_LIVE();
+  auto bpf = BpfProbe::Create("/proc");
+  ASSERT_TRUE(bpf.ok()) << bpf.status();
+  ProcfsProbe procfs("/proc");
+  const long tck = ::sysconf(_SC_CLK_TCK);
+  std::vector<ProcessRecord> scanned;
+  int checked = 0;
+  for (int scan = 0; scan < 500 && checked < 3; ++scan) {
+    timespec boot{};
+    ::clock_gettime(CLOCK_BOOTTIME, &boot);
+    const uint64_t started_ticks = static_cast<uint64_t>(boot.tv_sec) * tck +
+                                   static_cast<uint64_t>(boot.tv_nsec) / (1000000000 / tck);
+    const uint64_t skipped = (*bpf)->proc_listings_skipped();
+    ASSERT_TRUE((*bpf)->Scan(&scanned).ok());
+    if ((*bpf)->proc_listings_skipped() == skipped) continue;  // this one listed /proc
+    ++checked;
+    std::vector<int32_t> listed;
+    ASSERT_TRUE(procfs.ListPidsInto(&listed).ok());
+    std::set<int32_t> reported;
+    for (const ProcessRecord& r : scanned) reported.insert(r.pid);
+    for (const int32_t pid : listed) {
+      if (reported.count(pid)) continue;
+      ProcessRecord now;
+      if (!procfs.ReadOne(pid, &now)) continue;  // ended meanwhile
+      EXPECT_GE(now.start_ticks + 1, started_ticks)
+          << "pid " << pid << " (" << now.name << ") is listed by /proc, was there before the scan, "
+          << "and is missing from a scan that skipped the listing";
+    }
+  }
+  EXPECT_EQ(checked, 3) << "the process count of /proc never agreed with the pass in 500 scans";
+  std::printf("listings %llu, skipped %llu\n",
+              static_cast<unsigned long long>((*bpf)->proc_listings()),
+              static_cast<unsigned long long>((*bpf)->proc_listings_skipped()));
+}
+
 TEST(BpfProbeLive, SampleCpuMatchesScan) {
   SKIP_UNLESS_LIVE();
   auto bpf = BpfProbe::Create("/proc");
