@@ -347,10 +347,11 @@ absl::Status BpfProbe::Scan(std::vector<ProcessRecord>* out) {
     listing_.Listed(links_after, ProcLinks(), pass->pids.size());
   } else {
     for (const np_task& t : pass->tasks) pass->pids.push_back(static_cast<int32_t>(t.tgid));
+    const auto from_pass = static_cast<ptrdiff_t>(pass->pids.size());  // sorted already
     for (const int32_t pid : hidden_) {
       if (!in_pass(pid)) pass->pids.push_back(pid);
     }
-    std::sort(pass->pids.begin(), pass->pids.end());
+    std::inplace_merge(pass->pids.begin(), pass->pids.begin() + from_pass, pass->pids.end());
   }
 
   size_t n = 0;
