@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* nodeproc's kernel side: a task iterator emitting one np_task per thread group (the agent's
- * full scans and CPU samples) and a sched_process_exit program pushing one np_exit per thread
+ * full scans and CPU samples) and a sched_process_free program pushing one np_exit per thread
  * group that ends (exit accounting) through a ring buffer. Read-only: nothing here changes a
  * task, and nothing waits: a full ring buffer drops the record and counts it.
  * GPL: the task iterator and bpf_probe_read_kernel are GPL-only helpers. */
@@ -292,9 +292,14 @@ static __always_inline void fill_cgroup(struct task_struct *task, struct np_exit
   if (kn_parent(kn)) e->flags |= NP_CGROUP_CUT;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *task, bool group_dead) {
-  if (!group_dead) return 0;  /* a thread, not the whole group */
+/* When a thread group's leader is freed (after it was reaped, an RCU grace period later),
+ * everything the group ever ran is in its signal_struct: each thread's CPU and I/O are added
+ * there as it is released, the leader's too, and by then the exit path (address-space
+ * teardown) and the last time slice have been accounted. sched_process_exit fires before
+ * both (before exit_mm): a record taken there misses milliseconds per exit. */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(on_free, struct task_struct *task) {
+  if (task->group_leader != task) return 0;  /* a thread, or a leader replaced by a thread's execve */
   if (task->flags & PF_KTHREAD) return 0;
   struct np_exit *e = bpf_ringbuf_reserve(&exits, sizeof(*e), 0);
   if (!e) {
@@ -303,17 +308,16 @@ int BPF_PROG(on_exit, struct task_struct *task, bool group_dead) {
     if (drops) *drops += 1;
     return 0;
   }
-  struct task_struct *leader = task->group_leader;
   e->kind = NP_REC_EXIT;
   e->tgid = task->tgid;
   e->ppid = task->real_parent->tgid;
-  e->uid = leader->real_cred->uid.val;
-  e->flags = sum_group(leader, &e->sum);
-  e->start_boottime_ns = leader->start_boottime;
+  e->uid = task->real_cred->uid.val;
+  e->flags = sum_group(task, &e->sum);  /* the thread list is empty by now: the signal's sums */
+  e->start_boottime_ns = task->start_boottime;
   e->exit_boot_ns = bpf_ktime_get_boot_ns();
   e->cgroup_id = 0;
   e->cgroup_levels = 0;
-  bpf_probe_read_kernel(e->comm, sizeof(e->comm), &leader->comm);
+  bpf_probe_read_kernel(e->comm, sizeof(e->comm), &task->comm);
   fill_cgroup(task, e);
   bpf_ringbuf_submit(e, 0);
   return 0;
