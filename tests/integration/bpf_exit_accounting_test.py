@@ -19,21 +19,26 @@ its CPU came from exit records only) and its counter equals the batch's CPU with
 Why: the exit record carries exact nanoseconds (sum_exec_runtime, cputime-adjusted as /proc and
 wait4 do; no CLK_TCK rounding), read in the sched_process_exit tracepoint. wait4's rusage is the
 same quantity taken at reap time, so it can only be larger, by what the child ran after the
-tracepoint (exit_files, exit_notify: well under 2 ms) plus the running task's runtime not yet
-folded into sum_exec_runtime by update_curr() (at most one scheduler tick: 1/HZ <= 10 ms, as
-CONFIG_HZ >= 100 = CLK_TCK here). The upper slack covers rusage's microsecond truncation; a
-double count (2x) or a dropped batch (0) is far outside. The ring buffer drop counter must be 0.
+tracepoint (exit_mm of a ~10 MiB interpreter, exit_files, exit_notify: ~1 ms, under 2 ms) plus
+the running slice update_curr() has not yet added to sum_exec_runtime (at most one scheduler
+tick: 1/HZ <= 10 ms = 1/CLK_TCK, as CONFIG_HZ >= 100). Measured: 2.1-2.7 ms missing per child
+(HZ=250). The upper slack covers rusage's microsecond truncation; a double count (2x) or a
+dropped batch (0) is far outside. The ring buffer drop counter must be 0.
 Then, scraped until it goes: the counter never decreases (it stays equal: no member comes back),
 and the series is gone at the first scan more than --process-series-grace after the scan that
 counted it, and not before. `promtool check metrics` (Debian package prometheus) must be silent
 on the scrape holding the series, when installed.
+
+BPF probe, exit path (KNOWN_EXIT_PATH_MISSING below): children that exit with 128 MiB mapped
+right after a sleep should be counted within 2 ms each; today ~14 ms each is missing (the
+address space teardown runs after the tracepoint), so the test asserts that gap until fixed.
 
 procfs probe (the same workload, the live red case): the next scan after the batch has no
 series for the name: a procfs scan cannot see a process that started and exited between two
 scans, so it adds nothing (exporters/METRICS.md "Coverage").
 
 Needs root, kernel BTF and a BPF-enabled build: prints SKIPPED with the reason and exits 77
-otherwise. Wall time ~35 s (two agents, at most ~3 scan intervals each).
+otherwise. Wall time ~45 s (three agents, at most ~3 scan intervals each).
 """
 import os
 import re
@@ -64,6 +69,28 @@ BURNER = ("import sys, time\n"
           "end = float(sys.argv[1])\n"
           "while time.process_time() < end:\n"
           "    pass\n")
+
+# Known defect, found by this test: the BPF exit record is read in the sched_process_exit
+# tracepoint, which Linux >= 6.16 calls BEFORE exit_mm() (so that BPF can still read the mm). The
+# CPU of the rest of do_exit (tearing down the address space, closing files, the final schedule)
+# is not in the record, nor is the running slice update_curr() has not yet added to
+# sum_exec_runtime. Measured here (6.18, HZ=250): ~0.4 us per touched 4 KiB page (~13 ms for a
+# process exiting with 128 MiB), and ~2 ms per process for the stale slice. While this is True,
+# test_bpf_counts_the_exit_path asserts the gap IS there (it goes red when the probe takes the
+# final counters, e.g. from a hook after exit_mm / at the final switch): then set it to False.
+KNOWN_EXIT_PATH_MISSING = True
+TEARDOWN_N = 4
+TEARDOWN_MB = 128
+TEARDOWN_SLACK = 0.002   # per child: the exit path without the address space (measured ~0.8 ms)
+TEARDOWN_BURNER = (
+    "import mmap, os, sys, time\n"
+    "size = int(sys.argv[1]) << 20\n"
+    "m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)\n"
+    "m.madvise(mmap.MADV_NOHUGEPAGE)  # 4 KiB pages whatever THP says: a known teardown cost\n"
+    "for i in range(0, size, 4096):\n"
+    "    m[i] = 1\n"
+    "time.sleep(0.005)  # sum_exec_runtime is fresh at the wake-up: what follows is the exit\n"
+    "os._exit(0)  # no interpreter teardown: the mapping goes in do_exit's exit_mm()\n")
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: \S+)?$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -120,22 +147,35 @@ class Scrape:
         return one(self.s, CPU, name=name), one(self.s, MEMBERS, name=name)
 
 
-class Batch:
-    """N short children named `name`, PARALLEL at a time; cpu = sum of their wait4 rusage."""
+class Workload:
+    """What a batch runs: `n` children of `code` (Python, argv[1:] = args), `parallel` at once."""
 
-    def __init__(self, tmp):
+    def __init__(self, code, args, n, parallel):
+        self.code, self.args, self.n, self.parallel = code, args, n, parallel
+
+
+BURNERS = Workload(BURNER, [str(BURN)], N, PARALLEL)
+TEARDOWN = Workload(TEARDOWN_BURNER, [str(TEARDOWN_MB)], TEARDOWN_N, 1)
+
+
+class Batch:
+    """The children of a workload, named `name`; cpu = the sum of their wait4 rusage."""
+
+    def __init__(self, tmp, work):
         self.name = "npexit" + secrets.token_hex(4)  # 14 chars: comm keeps all of it
         self.path = os.path.join(tmp, self.name)
         os.symlink(os.path.realpath(sys.executable), self.path)
+        self.work = work
         self.pids = []
         self.cpu = 0.0
         self.runs = 0
 
     def run(self):
-        argv = [self.name, "-S", "-c", BURNER, str(BURN)]
+        w = self.work
+        argv = [self.name, "-S", "-c", w.code, *w.args]
         done = 0
-        while done < N:
-            while len(self.pids) < PARALLEL and self.runs < N:
+        while done < w.n:
+            while len(self.pids) < w.parallel and self.runs < w.n:
                 self.pids.append(os.posix_spawn(self.path, argv, os.environ))
                 self.runs += 1
             pid = self.pids[0]
@@ -192,13 +232,13 @@ class ExitAccountingTest(unittest.TestCase):
             time.sleep(0.2)
         self.fail(f"no scan after #{after:.0f} within {deadline * SLOW}s:\n{agent.log()[-4000:]}")
 
-    def batch_between_scans(self, agent):
+    def batch_between_scans(self, agent, work=BURNERS):
         """Runs a batch that no scan saw alive: right after a scan, and checked afterwards."""
         for attempt in range(3):
             # First try: now, unless a scan is running; retries: right after the next scan.
             now = Scrape(agent).scans
             before = self.wait_scan(agent, now - 1 if attempt == 0 else now, SCAN + 30)
-            batch = Batch(self.tmp)
+            batch = Batch(self.tmp, work)
             self.addCleanup(batch.kill)
             t0 = time.time()
             batch.run()
@@ -206,23 +246,14 @@ class ExitAccountingTest(unittest.TestCase):
             after = Scrape(agent)
             self.assertIsNone(before.group(batch.name)[0], "a name no process had before")
             if after.scans == before.scans and after.running == 0:
-                print(f"  batch {batch.name}: {N} children, {wall:.2f} s wall, "
+                print(f"  batch {batch.name}: {work.n} children, {wall:.2f} s wall, "
                       f"{batch.cpu:.4f} s CPU (wait4)", flush=True)
                 return batch, after
             print(f"  batch {batch.name} overlapped a scan ({wall:.2f} s wall): retrying", flush=True)
         self.fail("every batch overlapped a scan (machine too slow for --scan-interval)")
 
     def test_bpf_counts_processes_no_scan_saw(self):
-        agent = self.start("bpf")
-        batch, after = self.batch_between_scans(agent)
-        counted = self.wait_scan(agent, after.scans, SCAN + 30)
-        cpu, members = counted.group(batch.name)
-        self.assertEqual(one(counted.s, "nodeproc_bpf_exit_records_dropped_total"), 0,
-                         "the ring buffer dropped exit records")
-        self.assertIsNotNone(cpu, f"no {CPU} series for {batch.name} after the scan that drained "
-                             f"its exits:\n" + "\n".join(l for l in counted.text.splitlines()
-                                                        if l.startswith(CPU))[-3000:])
-        self.assertEqual(members, 0, "a scan saw a member alive: the precondition did not hold")
+        agent, batch, counted, cpu = self.counted_exits(BURNERS)
         low, high = batch.cpu - N * PER_CHILD_LOW, batch.cpu + N * PER_CHILD_HIGH
         print(f"  bpf: expected {batch.cpu:.4f} s, attributed {cpu:.4f} s, "
               f"diff {cpu - batch.cpu:+.4f} s ({(cpu - batch.cpu) / N * 1000:+.2f} ms/child), "
@@ -257,6 +288,37 @@ class ExitAccountingTest(unittest.TestCase):
                              "a scan past --process-series-grace still rendered the series")
         print(f"  bpf: {len(values)} scrapes at {cpu:.4f} s; gone at the scan "
               f"{gone.taken_at - counted.taken_at:.1f} s after the one that counted it", flush=True)
+
+    def counted_exits(self, work):
+        """A BPF agent, a batch of `work` no scan saw, the scrape after the scan that drained it."""
+        agent = self.start("bpf")
+        batch, after = self.batch_between_scans(agent, work)
+        counted = self.wait_scan(agent, after.scans, SCAN + 30)
+        cpu, members = counted.group(batch.name)
+        self.assertEqual(one(counted.s, "nodeproc_bpf_exit_records_dropped_total"), 0,
+                         "the ring buffer dropped exit records")
+        self.assertIsNotNone(cpu, f"no {CPU} series for {batch.name} after the scan that drained "
+                             f"its exits:\n" + "\n".join(l for l in counted.text.splitlines()
+                                                        if l.startswith(CPU))[-3000:])
+        self.assertEqual(members, 0, "a scan saw a member alive: the precondition did not hold")
+        return agent, batch, counted, cpu
+
+    def test_bpf_counts_the_exit_path(self):
+        """Children that exit with 128 MiB mapped, right after a sleep (so no stale slice): the
+        exit record should hold all their CPU, address space teardown included (within 2 ms)."""
+        _, batch, _, cpu = self.counted_exits(TEARDOWN)
+        gap = (batch.cpu - cpu) / TEARDOWN.n
+        print(f"  bpf, exit with {TEARDOWN_MB} MiB mapped: expected {batch.cpu:.4f} s, attributed "
+              f"{cpu:.4f} s, missing {gap * 1000:.2f} ms/child (allowed {TEARDOWN_SLACK * 1000:.0f})",
+              flush=True)
+        if KNOWN_EXIT_PATH_MISSING:
+            print("  KNOWN DEFECT: the exit record misses the CPU of do_exit after "
+                  "sched_process_exit (exit_mm): see KNOWN_EXIT_PATH_MISSING", flush=True)
+            self.assertGreater(gap, TEARDOWN_SLACK, "the exit path is counted now: set "
+                               "KNOWN_EXIT_PATH_MISSING = False so this asserts it")
+            self.assertLess(gap, batch.cpu / TEARDOWN.n, "more missing than the children ran")
+        else:
+            self.assertLessEqual(abs(gap), TEARDOWN_SLACK)
 
     def test_procfs_does_not_see_them(self):
         agent = self.start("procfs")
