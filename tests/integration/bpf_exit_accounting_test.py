@@ -30,7 +30,7 @@ counted it, and not before. `promtool check metrics` (Debian package prometheus)
 on the scrape holding the series, when installed.
 
 BPF probe, exit path (KNOWN_EXIT_PATH_MISSING below): children that exit with 128 MiB mapped
-right after a sleep should be counted within 2 ms each; today ~14 ms each is missing (the
+right after a sleep should be counted within 2 ms each; today 12-15 ms each is missing (the
 address space teardown runs after the tracepoint), so the test asserts that gap until fixed.
 
 procfs probe (the same workload, the live red case): the next scan after the batch has no
@@ -74,10 +74,10 @@ BURNER = ("import sys, time\n"
 # tracepoint, which Linux >= 6.16 calls BEFORE exit_mm() (so that BPF can still read the mm). The
 # CPU of the rest of do_exit (tearing down the address space, closing files, the final schedule)
 # is not in the record, nor is the running slice update_curr() has not yet added to
-# sum_exec_runtime. Measured here (6.18, HZ=250): ~0.4 us per touched 4 KiB page (~13 ms for a
-# process exiting with 128 MiB), and ~2 ms per process for the stale slice. While this is True,
-# test_bpf_counts_the_exit_path asserts the gap IS there (it goes red when the probe takes the
-# final counters, e.g. from a hook after exit_mm / at the final switch): then set it to False.
+# sum_exec_runtime. Measured here (6.18, HZ=250): ~0.4 us per touched 4 KiB page (12-15 ms for
+# a process exiting with 128 MiB), and ~1.6 ms per process for the stale slice. While this is
+# True, test_bpf_counts_the_exit_path asserts the gap IS there (it goes red when the probe takes
+# the final counters, e.g. from a hook after exit_mm / at the final switch): then set it False.
 KNOWN_EXIT_PATH_MISSING = True
 TEARDOWN_N = 4
 TEARDOWN_MB = 128
