@@ -1,7 +1,7 @@
 #pragma once
 // The BPF probe (Linux, CO-RE): one pass of a BPF task iterator reads every thread group's
 // fields from the kernel (collectors/bpf/nodeproc.bpf.c), instead of 4-5 /proc files per PID;
-// a sched_process_exit program pushes each ended thread group's final CPU and I/O through a
+// a sched_process_free program pushes each ended thread group's final CPU and I/O through a
 // ring buffer (DrainExits), so processes that live less than a scan are still accounted.
 //
 // Every field equals what the procfs probe reports for the same process (the conversions are

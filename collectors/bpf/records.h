@@ -69,7 +69,8 @@ struct np_task {
   char comm[NP_COMM_LEN];
 };
 
-/* A thread group that exited (sched_process_exit with group_dead), through the ring buffer. */
+/* A thread group that ended (sched_process_free of its leader, after the reap), through the
+ * ring buffer. */
 struct np_exit {
   np_u32 kind;                  /* NP_REC_EXIT */
   np_u32 tgid;
