@@ -158,6 +158,14 @@ absl::StatusOr<std::unique_ptr<BpfProbe>> BpfProbe::Create(std::string proc_root
   // (the host's /proc, e.g. /host/proc in the DaemonSet), else pids would not match.
   Pass pass;
   if (absl::Status s = probe->RunPass(&pass); !s.ok()) return s;
+  // The task iterator walks the PID namespace of the process that reads it, not the host's:
+  // in a namespace of its own (a pod without hostPID) it would see only its own processes.
+  if (pass.header.reader_pid_level != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this agent runs in a PID namespace of its own (nesting level ", pass.header.reader_pid_level,
+        "): the BPF task iterator would see only its processes; run it in the host PID namespace "
+        "(Kubernetes: hostPID, which the chart sets with bpf.enabled)"));
+  }
   char link[64] = {};
   const std::string self = probe->proc_root_ + "/self";
   const ssize_t n = ::readlink(self.c_str(), link, sizeof link - 1);

@@ -224,6 +224,8 @@ int dump_task(struct bpf_iter__task *ctx) {
     h.kind = NP_REC_HEADER;
     h.reader_tgid = bpf_get_current_pid_tgid() >> 32;
     h.boot_ns = bpf_ktime_get_boot_ns();
+    /* The iterator walks the reader's PID namespace only: user space refuses a nested one. */
+    h.reader_pid_level = bpf_get_current_task_btf()->thread_pid->level;
     bpf_seq_write(seq, &h, sizeof(h));
   }
   if (!task) return 0;

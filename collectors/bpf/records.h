@@ -35,6 +35,8 @@ struct np_header {
   np_u32 kind;                  /* NP_REC_HEADER */
   np_u32 reader_tgid;           /* global tgid of the reading process */
   np_u64 boot_ns;               /* bpf_ktime_get_boot_ns() at the start of the pass */
+  np_u32 reader_pid_level;      /* depth of the reader's PID namespace (0: the host's) */
+  np_u32 reserved;
 };
 
 /* CPU and I/O of a whole thread group, summed the way /proc/<pid>/stat and io do: the

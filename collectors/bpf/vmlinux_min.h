@@ -136,6 +136,10 @@ struct signal_struct {
   struct task_io_accounting ioac;
 };
 
+struct pid {
+  unsigned int level;  /* depth of the PID namespace the pid was allocated in */
+};
+
 struct task_struct {
   unsigned int __state;
   unsigned int flags;
@@ -157,6 +161,7 @@ struct task_struct {
   u64 start_boottime;
   u64 self_exec_id;
   struct task_io_accounting ioac;
+  struct pid *thread_pid;
 };
 
 struct bpf_iter__task {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Probe selection on the live kernel: with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN dropped
-(setpriv), --probe=auto falls back to procfs with ONE log line saying why and still scans, and
---probe=bpf exits non-zero with one clear line; with them (root), auto runs the BPF probe. The
+(setpriv), or in a PID namespace of its own (unshare --pid: a pod without hostPID), --probe=auto
+falls back to procfs with ONE log line saying why and still scans, and --probe=bpf exits
+non-zero with one clear line; with them (root), auto runs the BPF probe. The
 running agent exports nodeproc_probe_info{probe=...} 1 (and, for BPF, the exit-record drop
 counter), checked with promtool when installed. Needs root, kernel BTF, a BPF-enabled build and
 setpriv; prints SKIPPED otherwise.
@@ -77,6 +78,27 @@ class ProbeSelectionTest(unittest.TestCase):
         self.assertEqual(len(lines), 1, out.stderr)
         self.assertIn("process probe: bpf", lines[0])
         self.assertRegex(out.stdout, r"pass 2: \d+ processes")
+
+    def test_own_pid_namespace_is_refused_with_one_line(self):
+        # A pod without hostPID: the task iterator would walk only the agent's own namespace
+        # (and every host process would be read from /proc at BPF's cost on top).
+        if not shutil.which("unshare"):
+            self.skipTest("unshare missing (Debian package util-linux)")
+        own = ["unshare", "--pid", "--fork", "--"]
+        out = subprocess.run(own + [BIN, "scan", "--passes=1", "--probe=bpf"], capture_output=True,
+                             text=True, timeout=120 * SLOW)
+        self.assertNotEqual(out.returncode, 0)
+        err = out.stderr.strip().splitlines()
+        self.assertEqual(len(err), 1, out.stderr)
+        self.assertIn("PID namespace of its own", err[0])
+        self.assertIn("hostPID", err[0])
+        out = subprocess.run(own + [BIN, "scan", "--passes=1", "--probe=auto"], capture_output=True,
+                             text=True, timeout=120 * SLOW)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = probe_lines(out.stderr)
+        self.assertEqual(len(lines), 1, out.stderr)
+        self.assertIn("procfs (BPF probe unavailable)", lines[0])
+        self.assertIn("PID namespace of its own", lines[0])
 
     def test_bad_probe_value(self):
         out = scan("--probe=kernel")
