@@ -19,7 +19,7 @@ struct ExitRecord {
   double cpu_seconds = 0;       // final cumulative user + system CPU of the whole thread group
   uint64_t read_bytes = 0;      // final storage I/O of the thread group
   uint64_t write_bytes = 0;
-  double exit_time_unix = 0;    // seconds since the epoch
+  double exit_time_unix = 0;    // seconds since the epoch (BPF: when the reaped process was freed)
 };
 
 }  // namespace nodeproc
