@@ -11,6 +11,7 @@
 #include "core/absl_compat.h"
 #include "core/log.h"
 #include "agent/kubelet_wiring.h"
+#include "agent/module_options.h"
 #include "agent/upload_wiring.h"
 #include "upload/upload_metrics.h"
 
@@ -38,12 +39,7 @@ absl::Status Agent::Init() {
   if (!filter.ok()) return filter.status();
   filter_.emplace(*std::move(filter));
 
-  CmdlinePrivacyOptions privacy_options;
-  privacy_options.anonymize = config_.anonymize;
-  privacy_options.hmac_key = config_.anonymize_key;
-  privacy_options.scrub = config_.scrub_secrets;
-  privacy_options.extra_patterns = config_.scrub_patterns;
-  auto privacy = CmdlinePrivacy::Create(privacy_options);
+  auto privacy = CmdlinePrivacy::Create(PrivacyOptionsOf(config_));
   if (!privacy.ok()) return privacy.status();
   privacy_.emplace(*std::move(privacy));
 
@@ -71,19 +67,10 @@ absl::Status Agent::Init() {
   parts.privacy = &*privacy_;
   parts.kubelet_max_age = config_.kubelet_max_age;
   pipeline_ = std::make_unique<SnapshotPipeline>(parts);
-  AccountingOptions accounting;
-  accounting.per_pid = config_.process_metrics_per_pid;
-  accounting.max_series = static_cast<size_t>(config_.max_process_series);
-  accounting.grace = config_.process_series_grace;
-  accounting_ = std::make_unique<ProcessAccounting>(accounting);
+  accounting_ = std::make_unique<ProcessAccounting>(AccountingOptionsOf(config_));
 
   if (!config_.snapshot_dir.empty()) {
-    SnapshotWriterOptions w;
-    w.dir = config_.snapshot_dir;
-    w.machine_id = config_.machine_id;
-    w.agent_start = started_at_;
-    w.keep_files = config_.snapshot_keep_files;
-    w.max_age = config_.snapshot_max_age;
+    SnapshotWriterOptions w = WriterOptionsOf(config_, started_at_);
     if (!config_.upload_bucket.empty() && !config_.one_shot) {
       auto uploader = MakeUploader(config_, SnapshotWriter::SanitizeMachineId(config_.machine_id));
       if (!uploader.ok()) return uploader.status();

@@ -141,16 +141,8 @@ int RunCli(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", kUsage);
     return command == "help" || command == "--help" || command == "-h" ? 0 : 2;
   }
-  // Drop the sub-command; flags follow.
-  std::vector<char*> args;
-  args.push_back(argv[0]);
-  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
   RepeatedFlags repeated;
-  auto positional = ParseFlags(static_cast<int>(args.size()), args.data(), &repeated);
-  if (!positional.ok()) return Fail(positional.status());
-  if (!positional->empty()) {
-    return Fail(absl::InvalidArgumentError("unexpected argument: " + positional->front()));
-  }
+  if (absl::Status s = ParseCommandFlags(argc, argv, &repeated); !s.ok()) return Fail(s);
   auto config = ConfigFromFlags(repeated);
   if (!config.ok()) return Fail(config.status());
   if (command == "scan") return RunScan(*config);

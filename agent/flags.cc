@@ -202,4 +202,17 @@ absl::StatusOr<std::vector<std::string>> ParseFlags(int argc, char** argv,
   return positional;
 }
 
+absl::Status ParseCommandFlags(int argc, char** argv, RepeatedFlags* repeated) {
+  static char program[] = "nodeproc";
+  std::vector<char*> args;
+  args.push_back(argc > 0 ? argv[0] : program);
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  auto positional = ParseFlags(static_cast<int>(args.size()), args.data(), repeated);
+  if (!positional.ok()) return positional.status();
+  if (!positional->empty()) {
+    return absl::InvalidArgumentError("unexpected argument: " + positional->front());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace nodeproc

@@ -69,4 +69,8 @@ struct RepeatedFlags {
 // On a bad flag or value returns InvalidArgument with one clear line.
 absl::StatusOr<std::vector<std::string>> ParseFlags(int argc, char** argv, RepeatedFlags* repeated);
 
+// The command line of `nodeproc <sub-command> [flags]`: argv[1] is the sub-command; the flags
+// after it are parsed as ParseFlags does, and any positional argument is an error.
+absl::Status ParseCommandFlags(int argc, char** argv, RepeatedFlags* repeated);
+
 }  // namespace nodeproc

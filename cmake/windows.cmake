@@ -87,6 +87,7 @@ add_library(nodeproc_win STATIC
   exporters/self_metrics.cc
   agent/flags.cc
   agent/config.cc
+  agent/module_options.cc
   agent/snapshot_pipeline.cc
   agent/windows/container_filter_windows.cc
   agent/windows/metrics_server.cc

@@ -129,13 +129,8 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", kUsage);
     return command == "help" || command == "--help" || command == "-h" ? 0 : 2;
   }
-  std::vector<char*> args;
-  args.push_back(argv[0]);
-  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
   RepeatedFlags repeated;
-  auto positional = ParseFlags(static_cast<int>(args.size()), args.data(), &repeated);
-  if (!positional.ok()) return Fail(positional.status());
-  if (!positional->empty()) return Fail(absl::InvalidArgumentError("unexpected argument: " + positional->front()));
+  if (absl::Status s = ParseCommandFlags(argc, argv, &repeated); !s.ok()) return Fail(s);
   if (command == "pss") return RunPss();
   // What Windows cannot do is refused first, with its reason (not as a missing kubelet CA file).
   AgentConfig wanted;

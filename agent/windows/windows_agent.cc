@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/module_options.h"
 #include "core/absl_compat.h"
 #include "core/log.h"
 
@@ -44,12 +45,7 @@ WindowsAgent::~WindowsAgent() {
 absl::Status WindowsAgent::Init() {
   if (absl::Status s = CheckWindowsConfig(config_); !s.ok()) return s;
   started_at_ = absl::Now();
-  CmdlinePrivacyOptions privacy_options;
-  privacy_options.anonymize = config_.anonymize;
-  privacy_options.hmac_key = config_.anonymize_key;
-  privacy_options.scrub = config_.scrub_secrets;
-  privacy_options.extra_patterns = config_.scrub_patterns;
-  auto privacy = CmdlinePrivacy::Create(privacy_options);
+  auto privacy = CmdlinePrivacy::Create(PrivacyOptionsOf(config_));
   if (!privacy.ok()) return privacy.status();
   privacy_ = std::make_unique<CmdlinePrivacy>(*std::move(privacy));
 
@@ -61,20 +57,10 @@ absl::Status WindowsAgent::Init() {
   parts.filter = nullptr;    // host-only records: nothing a container filter would drop
   parts.privacy = privacy_.get();
   pipeline_ = std::make_unique<SnapshotPipeline>(parts);
-  AccountingOptions accounting;
-  accounting.per_pid = config_.process_metrics_per_pid;
-  accounting.max_series = static_cast<size_t>(config_.max_process_series);
-  accounting.grace = config_.process_series_grace;
-  accounting_ = std::make_unique<ProcessAccounting>(accounting);
+  accounting_ = std::make_unique<ProcessAccounting>(AccountingOptionsOf(config_));
 
   if (!config_.snapshot_dir.empty()) {
-    SnapshotWriterOptions w;
-    w.dir = config_.snapshot_dir;
-    w.machine_id = config_.machine_id;
-    w.agent_start = started_at_;
-    w.keep_files = config_.snapshot_keep_files;
-    w.max_age = config_.snapshot_max_age;
-    writer_ = std::make_unique<SnapshotWriter>(w);
+    writer_ = std::make_unique<SnapshotWriter>(WriterOptionsOf(config_, started_at_));
   }
   return absl::OkStatus();
 }
