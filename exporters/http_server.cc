@@ -224,13 +224,12 @@ class ConnectionTable {
   // Registers `c`, first evicting the oldest waiting connections while at the cap. False (and
   // `c` is not registered) when every connection at the cap is busy.
   bool Admit(const std::shared_ptr<Connection>& c) {
-    std::vector<std::shared_ptr<Connection>> victims;  // released after the lock
+    std::vector<std::shared_ptr<Connection>> held;  // released after the lock
     absl::MutexLock lock(&mu_);
     while (list_.size() - closing_ >= cap_) {
-      std::shared_ptr<Connection> victim = OldestWaiting();
+      std::shared_ptr<Connection> victim = OldestWaiting(&held);
       if (victim == nullptr) return false;
       Evict(victim);
-      victims.push_back(std::move(victim));
     }
     c->slot = list_.insert(list_.end(), c);
     c->admitted = true;
@@ -239,9 +238,9 @@ class ConnectionTable {
 
   // Evicts the oldest waiting connection (file descriptors ran out); false when none.
   bool EvictOldestWaiting() {
-    std::shared_ptr<Connection> victim;
+    std::vector<std::shared_ptr<Connection>> held;  // released after the lock
     absl::MutexLock lock(&mu_);
-    victim = OldestWaiting();
+    std::shared_ptr<Connection> victim = OldestWaiting(&held);
     if (victim == nullptr) return false;
     Evict(victim);
     return true;
@@ -263,12 +262,18 @@ class ConnectionTable {
 
  private:
   // The oldest waiting connection, else the oldest writing one (a client that does not read
-  // its response must not hold a slot for the whole write deadline).
-  std::shared_ptr<Connection> OldestWaiting() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // its response must not hold a slot for the whole write deadline). Every connection it looks
+  // at is kept alive in *held, which the caller releases after the lock: a reference taken
+  // here may be the last one (the connection closed meanwhile), and its destructor calls
+  // Remove(), which takes the lock (a self-deadlock if it ran under it).
+  std::shared_ptr<Connection> OldestWaiting(std::vector<std::shared_ptr<Connection>>* held)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::shared_ptr<Connection> writing;
     for (const std::weak_ptr<Connection>& weak : list_) {
       std::shared_ptr<Connection> c = weak.lock();
-      if (c == nullptr || c->evicted) continue;
+      if (c == nullptr) continue;
+      held->push_back(c);
+      if (c->evicted) continue;
       const ConnState state = c->state.load();
       if (Waiting(state)) return c;
       if (writing == nullptr && state == ConnState::kWriting) writing = c;
