@@ -347,8 +347,10 @@ absl::Status BpfProbe::Scan(std::vector<ProcessRecord>* out) {
     return std::binary_search(pass->tasks.begin(), pass->tasks.end(), pid,
                               [](const auto& a, const auto& b) { return TgidOf(a) < TgidOf(b); });
   };
+  // Hidden from BPF: what the last scan had to read from /proc.
+  const std::vector<int32_t> hidden_pids = last_scan_from_procfs();
   size_t hidden = 0;
-  for (const int32_t pid : hidden_) hidden += in_pass(pid) ? 0 : 1;
+  for (const int32_t pid : hidden_pids) hidden += in_pass(pid) ? 0 : 1;
   pass->pids.clear();
   if (listing_.MustList(links_before, links_after, pass->tasks.size() + hidden)) {
     if (absl::Status s = procfs_.ListPidsInto(&pass->pids); !s.ok()) return s;
@@ -356,7 +358,7 @@ absl::Status BpfProbe::Scan(std::vector<ProcessRecord>* out) {
   } else {
     for (const np_task& t : pass->tasks) pass->pids.push_back(static_cast<int32_t>(t.tgid));
     const auto from_pass = static_cast<ptrdiff_t>(pass->pids.size());  // sorted already
-    for (const int32_t pid : hidden_) {
+    for (const int32_t pid : hidden_pids) {
       if (!in_pass(pid)) pass->pids.push_back(pid);
     }
     std::inplace_merge(pass->pids.begin(), pass->pids.begin() + from_pass, pass->pids.end());
@@ -379,7 +381,6 @@ absl::Status BpfProbe::Scan(std::vector<ProcessRecord>* out) {
   }
   out->resize(n);
   absl::erase_if(text_cache_, [this](const auto& kv) { return kv.second.generation != generation_; });
-  hidden_ = from_procfs;
   absl::MutexLock from_procfs_lock(&from_procfs_mu_);
   last_scan_from_procfs_ = std::move(from_procfs);
   return absl::OkStatus();

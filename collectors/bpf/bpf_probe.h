@@ -96,7 +96,6 @@ class BpfProbe : public Probe {
   absl::flat_hash_map<int32_t, CachedText> text_cache_ ABSL_GUARDED_BY(scan_mu_);
   uint32_t generation_ ABSL_GUARDED_BY(scan_mu_) = 0;
   ProcListingPolicy listing_ ABSL_GUARDED_BY(scan_mu_);
-  std::vector<int32_t> hidden_ ABSL_GUARDED_BY(scan_mu_);  // listed, not in the pass: read from /proc
   std::string read_buf_ ABSL_GUARDED_BY(scan_mu_);
   absl::Mutex sample_mu_;
   std::unique_ptr<Pass> sample_pass_ ABSL_GUARDED_BY(sample_mu_);
